@@ -1,0 +1,39 @@
+// Free functions on the running loop: create_task, ensure_future,
+// current_task, all_tasks (asyncio's module-level functions).
+#pragma once
+
+#include <vector>
+
+#include "corio/event_loop.hpp"
+#include "corio/future.hpp"
+#include "corio/task.hpp"
+#include "corio/task_handle.hpp"
+
+namespace corio {
+
+/// Schedules `t` on the running loop; throws std::runtime_error outside one.
+template <class T>
+task_handle<T> create_task(task<T> t, const task_options& opts = {}) {
+    return task_handle<T>(detail::spawn_task(std::move(t), nullptr, opts), false);
+}
+
+/// A task is scheduled; a task handle or future is returned as it is.
+template <class T>
+task_handle<T> ensure_future(task<T> t) {
+    return create_task(std::move(t));
+}
+template <class T>
+task_handle<T> ensure_future(task_handle<T> h) noexcept {
+    return h;
+}
+template <class T>
+future<T> ensure_future(future<T> f) noexcept {
+    return f;
+}
+
+/// The task running on this thread (empty outside tasks).
+task_ref current_task() noexcept;
+/// Every task not yet done in the running loop's runtime (or standalone loop).
+std::vector<task_ref> all_tasks();
+
+}  // namespace corio

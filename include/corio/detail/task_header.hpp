@@ -1,0 +1,157 @@
+// The header every task<T> frame carries in its promise. For a lazily
+// awaited task it is unused; for a spawned task (create_task) it is what the
+// run queues hold and what task_handle<T> points at, so a spawned task is one
+// allocation: header + result slot + coroutine frame (Tokio's task/core.rs).
+//
+//   heap block (one allocation, from the frame allocator)
+//   +--------------------------------------------------------------+
+//   | coroutine frame: resume/destroy fn ptrs, locals, ...          |
+//   |   promise<T>                                                  |
+//   |     task_header : schedulable, completion (status + waiters)  |
+//   |       state word, refs, home loop, resume point, links        |
+//   |     result slot (T or exception_ptr)                          |
+//   +--------------------------------------------------------------+
+//
+// State word (std::atomic<uint64_t> state): low bits are flags, the high 32
+// bits a wait generation. Written by: the polling thread (RUNNING, WAITING
+// when it arms a wait, COMPLETE), wakers and cancellers on any thread (a CAS
+// that clears WAITING, bumps the generation and sets SCHEDULED or NOTIFIED).
+//
+// Protocol for one suspension (exactly one resume per suspension):
+//   1. The task, while RUNNING, records where to resume and arms a wait:
+//      CAS sets WAITING, unless CANCEL_REQUESTED is set (then it does not
+//      suspend and sees cancelled_error at once). The generation g is read.
+//   2. It registers {task, g} with what it waits on (a future, a timer, ...).
+//   3. Whoever completes that thing, or cancel(), calls wake(task, g): a CAS
+//      that succeeds only if the generation is still g and WAITING is set; it
+//      clears WAITING and bumps the generation, so a second waker fails.
+//   4. The winner sets SCHEDULED and enqueues the task, or, if the task is
+//      still RUNNING (its poll has not returned yet), sets NOTIFIED and the
+//      poller enqueues it when the poll returns.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "corio/detail/completion.hpp"
+
+namespace corio::detail {
+
+struct loop_core;
+
+/// Anything a run queue holds: a task or a call_soon callback.
+struct schedulable {
+    /// Runs the entry on the current thread's loop. `initial` is the tag of
+    /// a task's spawn entry (see task_header::try_start).
+    void (*run)(schedulable*, bool initial) noexcept = nullptr;
+};
+
+/// A run-queue entry: a schedulable pointer whose bit 0 marks a task's
+/// initial (spawn) entry, the only kind that can go stale (a "tombstone")
+/// because the task was started elsewhere first.
+using queue_entry = std::uintptr_t;
+inline queue_entry make_entry(schedulable* s, bool initial) noexcept {
+    return reinterpret_cast<std::uintptr_t>(s) | (initial ? 1u : 0u);
+}
+inline schedulable* entry_target(queue_entry e) noexcept { return reinterpret_cast<schedulable*>(e & ~std::uintptr_t{1}); }
+inline bool entry_is_initial(queue_entry e) noexcept { return (e & 1u) != 0; }
+
+namespace task_state {
+inline constexpr std::uint64_t scheduled = 1u << 0;         // an entry sits in (or is going to) a run queue
+inline constexpr std::uint64_t running = 1u << 1;           // a thread is polling the task
+inline constexpr std::uint64_t notified = 1u << 2;          // woken while running: requeue after the poll
+inline constexpr std::uint64_t complete = 1u << 3;          // result published
+inline constexpr std::uint64_t cancel_requested = 1u << 4;  // cancel() not yet delivered
+inline constexpr std::uint64_t waiting = 1u << 5;           // suspended on a wait armed at the current generation
+inline constexpr std::uint64_t started = 1u << 6;           // first poll claimed; the spawn entry is void after this
+inline constexpr unsigned generation_shift = 32;
+inline constexpr std::uint64_t generation_one = std::uint64_t{1} << generation_shift;
+inline std::uint32_t generation(std::uint64_t s) noexcept { return static_cast<std::uint32_t>(s >> generation_shift); }
+}  // namespace task_state
+
+struct task_header : schedulable, completion {
+    std::atomic<std::uint64_t> state{0};
+    /// References: one while the task is not complete (its "alive" ref, held
+    /// by the scheduler), one for the spawn entry until it is popped, one per
+    /// task_handle. The block is freed when this reaches 0.
+    std::atomic<std::uint32_t> refs{0};
+    bool spawned = false;  // created by create_task (else: awaited lazily, header unused)
+    bool pinned = false;   // never leaves `home`
+    /// The innermost suspended coroutine to resume when polled; written by
+    /// the polling thread before it arms a wait (release via the arming CAS),
+    /// read by the next poller after its acquire transition to running.
+    std::coroutine_handle<> resume_point;
+    std::coroutine_handle<> self;  // the frame; destroyed when refs reaches 0
+    loop_core* home = nullptr;     // loop it was created on: registry, done callbacks, pinning
+    task_header* registry_prev = nullptr;  // links in home's all_tasks registry (under its lock)
+    task_header* registry_next = nullptr;
+    std::uint64_t id = 0;
+    std::unique_ptr<std::string> name;  // set_name / task_options::name; default "Task-<id>"
+    /// The exception the coroutine ended with (cancelled_error for a
+    /// cancelled task); the value, if any, lives in promise<T>.
+    std::exception_ptr exception;
+
+    void add_ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+    /// acq_rel: the thread that drops the last reference must see every
+    /// write the other holders made before dropping theirs.
+    void release() noexcept {
+        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) self.destroy();
+    }
+    bool is_complete() const noexcept { return (state.load(std::memory_order_acquire) & task_state::complete) != 0; }
+    bool is_started() const noexcept { return (state.load(std::memory_order_acquire) & task_state::started) != 0; }
+};
+
+// ---- operations on tasks, implemented in lib/task_header.cpp -------------
+
+/// The task being polled on this thread (null outside tasks).
+task_header* current_task_header() noexcept;
+
+/// Step 1 of the protocol for the current task: records `h` as the resume
+/// point and arms a wait. Returns the generation, or -1 if a cancellation is
+/// pending (the caller must then not suspend). Throws std::logic_error when
+/// no corio task is running on this thread.
+std::int64_t arm_wait(std::coroutine_handle<> h);
+
+/// Step 3: wakes `t` if it still waits at generation `gen`.
+bool wake(task_header* t, std::uint32_t gen) noexcept;
+
+/// Requests cancellation: returns false if `t` is already complete; wakes it
+/// if it is waiting.
+bool request_cancel(task_header* t) noexcept;
+
+/// For awaiters' await_resume: true (and the request is consumed) when the
+/// current task has a pending cancellation it must now see.
+bool take_cancel() noexcept;
+
+/// Throws cancelled_error if the current task has a pending cancellation.
+void throw_if_cancelled();
+
+/// Cooperative budget: true while the current poll may keep going without
+/// suspending (Tokio's coop budget of 128 per poll).
+bool consume_budget() noexcept;
+
+/// Reschedules the current task behind everything already runnable and
+/// suspends it (the body of yield()). Returns false if a cancellation is
+/// pending (then it must not suspend).
+bool yield_current(std::coroutine_handle<> h);
+
+/// The awaiting task wants `child`'s result. In a multi-worker runtime, a
+/// child that has not started yet is run here, now, nested (fork-join fast
+/// path). Returns true if the child is complete afterwards.
+bool try_run_inline(task_header* child) noexcept;
+
+/// Makes `t` (a fresh coroutine frame) a spawned task on `loop` (or the
+/// current loop when null) and enqueues it.
+void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned);
+
+/// The loop core of the loop running on this thread, or null.
+loop_core* current_loop_core() noexcept;
+
+/// Completion of a spawned task, called from final_suspend.
+void complete_spawned(task_header* t, completion_status s) noexcept;
+
+}  // namespace corio::detail

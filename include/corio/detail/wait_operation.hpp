@@ -1,0 +1,43 @@
+// The awaiter core behind `co_await future` and `co_await task_handle`:
+// suspends the current task on a completion and resumes it exactly once,
+// either when the completion fires or when the task is cancelled.
+//
+// Resumption: the awaiting task resumes on whichever worker its wake-up puts
+// it on (the completing thread's worker in a runtime; the loop's own thread
+// for a standalone loop), never inline inside the completer's call.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+
+#include "corio/detail/completion.hpp"
+#include "corio/detail/task_header.hpp"
+
+namespace corio::detail {
+
+class wait_operation : public waiter_node {
+public:
+    explicit wait_operation(completion& target, task_header* inline_candidate = nullptr) noexcept
+        : target_(target), inline_candidate_(inline_candidate) {}
+    wait_operation(const wait_operation&) = delete;
+    wait_operation& operator=(const wait_operation&) = delete;
+
+    bool await_ready() noexcept { return target_.done() && consume_budget(); }
+    /// Defined in lib/task_header.cpp.
+    bool await_suspend(std::coroutine_handle<> h);
+
+    /// After resuming: true when the wake-up came from cancel() rather than
+    /// from the completion (the node was still linked; it is now unlinked).
+    bool woken_by_cancel() noexcept { return suspended_ && target_.remove_waiter(this); }
+
+private:
+    static void fire_wake(waiter_node* self) noexcept;
+
+    completion& target_;
+    task_header* inline_candidate_;
+    task_header* task_ = nullptr;
+    std::uint32_t generation_ = 0;
+    bool suspended_ = false;
+};
+
+}  // namespace corio::detail

@@ -1,0 +1,143 @@
+// event_loop: asyncio's loop API over one corio loop core. A standalone loop
+// (new_event_loop) is driven by the thread that calls run_until_complete /
+// run_forever and keeps asyncio's exact ordering (strict FIFO, no inline
+// fork-join). The loops of a corio::runtime are the same class, each driven
+// by its own worker thread, and steal work from each other.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "corio/detail/callback.hpp"
+#include "corio/future.hpp"
+#include "corio/task.hpp"
+#include "corio/task_handle.hpp"
+#include "corio/timer_handle.hpp"
+
+namespace corio {
+
+using clock = std::chrono::steady_clock;
+
+/// What the exception handler receives (asyncio's context dict).
+struct exception_context {
+    std::string message;
+    std::exception_ptr exception;
+};
+
+class event_loop;
+using exception_handler = std::function<void(event_loop&, const exception_context&)>;
+
+namespace detail {
+/// Makes `t` a spawned task on `loop` and returns its handle's reference.
+template <class T>
+detail::promise<T>* spawn_task(task<T>&& t, loop_core* loop, const task_options& opts) {
+    if (!t.valid()) throw invalid_state_error("create_task of a task that was already awaited or started");
+    auto h = t.release();
+    spawn(&h.promise(), loop, opts.name.empty() ? nullptr : &opts.name, opts.pinned);
+    return &h.promise();
+}
+/// Drives a standalone loop (or blocks a foreign thread) until `c` is done.
+void run_until_done(loop_core* loop, completion& c);
+void add_timer(loop_core* loop, callback_node* node);
+}  // namespace detail
+
+class event_loop : public std::enable_shared_from_this<event_loop> {
+public:
+    /// Use new_event_loop(); the runtime creates its worker loops itself.
+    explicit event_loop(std::unique_ptr<detail::loop_core> core);
+    ~event_loop();
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+
+    // ---- running ---------------------------------------------------------
+    /// Runs the loop until the task finishes; returns its value or rethrows.
+    /// Throws std::runtime_error if the loop is closed or already running.
+    template <class T>
+    T run_until_complete(task<T> t) {
+        return run_until_complete(create_task(std::move(t)));
+    }
+    template <class T>
+    T run_until_complete(task_handle<T> h) {
+        detail::run_until_done(core(), *h.header());
+        return h.take_result();
+    }
+    template <class T>
+    T run_until_complete(future<T> f) {
+        detail::run_until_done(core(), f.completion_state());
+        if constexpr (std::is_void_v<T>) f.result();
+        else return T(f.result());
+    }
+    /// Runs until stop() is called.
+    void run_forever();
+    /// Makes run_forever / run_until_complete return after the current iteration.
+    void stop();
+    /// Closes the loop: it can never run again. Throws if it is running.
+    void close();
+    bool is_running() const noexcept;
+    bool is_closed() const noexcept;
+
+    // ---- callbacks and timers ---------------------------------------------
+    /// Runs fn() on this loop soon, after what is already ready (FIFO).
+    /// Must be called from the loop's own thread (asyncio); use
+    /// call_soon_threadsafe from elsewhere.
+    template <class F>
+    timer_handle call_soon(F&& fn) {
+        return call_soon_threadsafe(std::forward<F>(fn));
+    }
+    /// call_soon from any thread; wakes the loop.
+    template <class F>
+    timer_handle call_soon_threadsafe(F&& fn) {
+        detail::callback_node* n = detail::make_callback(std::forward<F>(fn));
+        timer_handle h(n);
+        detail::post_callback(core(), n);
+        return h;
+    }
+    template <class F>
+    timer_handle call_later(clock::duration delay, F&& fn) {
+        return call_at(time() + delay, std::forward<F>(fn));
+    }
+    template <class F>
+    timer_handle call_at(clock::time_point when, F&& fn) {
+        detail::callback_node* n = detail::make_callback(std::forward<F>(fn));
+        n->when = when;
+        timer_handle h(n);
+        detail::add_timer(core(), n);
+        return h;
+    }
+    /// The loop's clock (monotonic).
+    clock::time_point time() const noexcept { return clock::now(); }
+
+    // ---- futures and tasks ------------------------------------------------
+    template <class T = void>
+    future<T> create_future() {
+        return future<T>(core());
+    }
+    /// Schedules `t` on this loop (thread-safe) and returns its handle.
+    template <class T>
+    task_handle<T> create_task(task<T> t, const task_options& opts = {}) {
+        return task_handle<T>(detail::spawn_task(std::move(t), core(), opts), false);
+    }
+
+    // ---- errors and debug ---------------------------------------------------
+    void set_exception_handler(exception_handler handler);
+    /// Calls the handler (or the default one, which prints to stderr).
+    void call_exception_handler(const exception_context& context);
+    void default_exception_handler(const exception_context& context);
+    void set_debug(bool enabled) noexcept;
+    bool get_debug() const noexcept;
+
+    detail::loop_core* core() const noexcept { return core_.get(); }
+
+private:
+    std::unique_ptr<detail::loop_core> core_;
+};
+
+/// Creates a standalone loop (asyncio.new_event_loop()).
+std::shared_ptr<event_loop> new_event_loop();
+
+}  // namespace corio

@@ -1,0 +1,95 @@
+// gather: run awaitables concurrently, results in argument order
+// (asyncio.gather). Deliberate difference: when one child fails, the others
+// are cancelled and awaited before the exception propagates, so no child
+// outlives the frame that may own its arguments. gather_settled is
+// gather(return_exceptions=True): it waits for all and reports each outcome.
+#pragma once
+
+#include <exception>
+#include <tuple>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "corio/create_task.hpp"
+#include "corio/outcome.hpp"
+#include "corio/task.hpp"
+#include "corio/task_handle.hpp"
+
+namespace corio {
+
+namespace detail {
+
+template <class T>
+using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+/// Awaits every handle in order. With `fail_fast`, the first failure (or
+/// the awaiting task's own cancellation) cancels the rest; all are awaited
+/// before returning. Returns the exception to rethrow, or null.
+task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast);
+
+template <class T>
+gather_value_t<T> take_value(task_handle<T>& h) {
+    if constexpr (std::is_void_v<T>) {
+        h.take_result();
+        return {};
+    } else {
+        return h.take_result();
+    }
+}
+
+template <class T>
+outcome<gather_value_t<T>> take_outcome(task_handle<T>& h) {
+    if (h.cancelled()) return std::make_exception_ptr(cancelled_error());
+    if (auto e = h.exception()) return e;
+    return take_value(h);
+}
+
+}  // namespace detail
+
+template <class... Ts>
+task<std::tuple<detail::gather_value_t<Ts>...>> gather(task<Ts>... children) {
+    std::tuple<task_handle<Ts>...> handles{create_task(std::move(children))...};
+    auto refs = std::apply([](auto&... h) { return std::vector<task_ref>{h...}; }, handles);
+    if (std::exception_ptr e = co_await detail::join_all(std::move(refs), true)) std::rethrow_exception(e);
+    co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<Ts>...>{detail::take_value(h)...}; },
+                         handles);
+}
+
+template <class T>
+task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> children) {
+    std::vector<task_handle<T>> handles;
+    handles.reserve(children.size());
+    for (auto& c : children) handles.push_back(create_task(std::move(c)));
+    if (std::exception_ptr e = co_await detail::join_all({handles.begin(), handles.end()}, true))
+        std::rethrow_exception(e);
+    std::vector<detail::gather_value_t<T>> results;
+    results.reserve(handles.size());
+    for (auto& h : handles) results.push_back(detail::take_value(h));
+    co_return results;
+}
+
+template <class... Ts>
+task<std::tuple<outcome<detail::gather_value_t<Ts>>...>> gather_settled(task<Ts>... children) {
+    std::tuple<task_handle<Ts>...> handles{create_task(std::move(children))...};
+    auto refs = std::apply([](auto&... h) { return std::vector<task_ref>{h...}; }, handles);
+    if (std::exception_ptr e = co_await detail::join_all(std::move(refs), false)) std::rethrow_exception(e);
+    co_return std::apply(
+        [](auto&... h) { return std::tuple<outcome<detail::gather_value_t<Ts>>...>{detail::take_outcome(h)...}; },
+        handles);
+}
+
+template <class T>
+task<std::vector<outcome<detail::gather_value_t<T>>>> gather_settled(std::vector<task<T>> children) {
+    std::vector<task_handle<T>> handles;
+    handles.reserve(children.size());
+    for (auto& c : children) handles.push_back(create_task(std::move(c)));
+    if (std::exception_ptr e = co_await detail::join_all({handles.begin(), handles.end()}, false))
+        std::rethrow_exception(e);
+    std::vector<outcome<detail::gather_value_t<T>>> results;
+    results.reserve(handles.size());
+    for (auto& h : handles) results.push_back(detail::take_outcome(h));
+    co_return results;
+}
+
+}  // namespace corio

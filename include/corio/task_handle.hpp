@@ -1,0 +1,153 @@
+// task_handle<T>: asyncio's Task object for a task started with
+// create_task. Copyable (reference-counted), awaitable any number of times,
+// usable from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "corio/detail/done_callback.hpp"
+#include "corio/detail/wait_operation.hpp"
+#include "corio/task.hpp"
+
+namespace corio {
+
+/// Options for create_task.
+struct task_options {
+    std::string name;     // get_name(); default "Task-<n>"
+    bool pinned = false;  // never migrates off the loop it was created on (Tokio's spawn_local)
+};
+
+/// A type-erased reference to a spawned task: what current_task() and
+/// all_tasks() return, and the base of task_handle<T>.
+class task_ref {
+public:
+    task_ref() noexcept = default;
+    /// Adopts one reference (`add_ref = false`) or takes a new one.
+    task_ref(detail::task_header* h, bool add_ref) noexcept : header_(h) {
+        if (header_ && add_ref) header_->add_ref();
+    }
+    task_ref(const task_ref& o) noexcept : task_ref(o.header_, true) {}
+    task_ref(task_ref&& o) noexcept : header_(std::exchange(o.header_, nullptr)) {}
+    task_ref& operator=(task_ref o) noexcept {
+        std::swap(header_, o.header_);
+        return *this;
+    }
+    ~task_ref() {
+        if (header_) header_->release();
+    }
+
+    /// Requests cancellation: false if the task is already done; otherwise
+    /// the task sees cancelled_error at its current (or next) suspension point.
+    bool cancel() noexcept { return detail::request_cancel(header_); }
+    bool cancelled() const noexcept { return header_->status() == detail::completion_status::cancelled; }
+    bool done() const noexcept { return header_->done(); }
+    /// The exception the task ended with (null if it returned a value).
+    /// Throws invalid_state_error if not done, cancelled_error if cancelled.
+    std::exception_ptr exception() const {
+        check_finished();
+        return header_->exception;
+    }
+    std::string get_name() const;
+    void set_name(std::string name);
+
+    /// Schedules fn(task_ref) on the task's loop once it is done.
+    template <class F>
+    std::uintptr_t add_done_callback(F&& fn) {
+        return detail::add_done_callback(*header_, header_->home, *this, std::forward<F>(fn));
+    }
+    std::size_t remove_done_callback(std::uintptr_t token) noexcept { return detail::remove_done_callback(*header_, token); }
+
+    /// Awaits the task's completion without taking its result: resumes when
+    /// it is done whatever way it ended; throws only if the awaiting task
+    /// is cancelled (the awaited one is left alone).
+    class done_operation : public detail::wait_operation {
+    public:
+        explicit done_operation(detail::task_header* h) noexcept : detail::wait_operation(*h, h) {}
+        void await_resume() {
+            woken_by_cancel();
+            detail::throw_if_cancelled();
+        }
+    };
+    done_operation wait_done() const noexcept { return done_operation(header_); }
+
+    explicit operator bool() const noexcept { return header_ != nullptr; }
+    friend bool operator==(const task_ref& a, const task_ref& b) noexcept { return a.header_ == b.header_; }
+    detail::task_header* header() const noexcept { return header_; }
+
+protected:
+    void check_finished() const {
+        if (!header_->done()) throw invalid_state_error("task is not done");
+        if (cancelled()) throw cancelled_error();
+    }
+    detail::task_header* header_ = nullptr;
+};
+
+template <class T = void>
+class task_handle : public task_ref {
+public:
+    using value_type = T;
+    task_handle() noexcept = default;
+    task_handle(detail::promise<T>* p, bool add_ref) noexcept : task_ref(p, add_ref) {}
+
+    /// The task's value; throws invalid_state_error if not done,
+    /// cancelled_error if cancelled, or the task's exception.
+    decltype(auto) result() const {
+        check_finished();
+        if (header_->exception) std::rethrow_exception(header_->exception);
+        if constexpr (!std::is_void_v<T>) return std::as_const(promise().result.value());
+    }
+
+    /// result(), but moving the value out (what run_until_complete returns);
+    /// later result() calls see a moved-from value.
+    T take_result() {
+        check_finished();
+        if (header_->exception) std::rethrow_exception(header_->exception);
+        if constexpr (std::is_reference_v<T>) return promise().result.value();
+        else if constexpr (!std::is_void_v<T>) return T(std::move(promise().result.value()));
+    }
+
+    /// Schedules fn(handle) on the task's loop once it is done (call_soon
+    /// semantics). Returns a token for remove_done_callback.
+    template <class F>
+    std::uintptr_t add_done_callback(F&& fn) {
+        return detail::add_done_callback(*header_, header_->home, *this, std::forward<F>(fn));
+    }
+    std::size_t remove_done_callback(std::uintptr_t token) noexcept { return detail::remove_done_callback(*header_, token); }
+
+    /// `co_await handle`: resumes on the awaiting task's worker with a copy
+    /// of the result (moved out when awaited as an rvalue), or rethrows.
+    /// Cancelling the awaiting task also cancels this task (asyncio).
+    template <bool Move>
+    class wait_operation : public detail::wait_operation {
+    public:
+        wait_operation(detail::promise<T>* p, bool propagate_cancel) noexcept
+            : detail::wait_operation(*p, p), promise_(p), propagate_cancel_(propagate_cancel) {}
+        decltype(auto) await_resume() {
+            if (woken_by_cancel() && propagate_cancel_) detail::request_cancel(promise_);
+            detail::throw_if_cancelled();
+            if (promise_->exception) std::rethrow_exception(promise_->exception);
+            if constexpr (std::is_void_v<T>) return;
+            else if constexpr (std::is_reference_v<T>) return promise_->result.value();
+            else if constexpr (Move || !std::is_copy_constructible_v<T>) return T(std::move(promise_->result.value()));
+            else return T(promise_->result.value());
+        }
+
+    private:
+        detail::promise<T>* promise_;
+        bool propagate_cancel_;
+    };
+    wait_operation<false> operator co_await() const& noexcept { return {&promise(), true}; }
+    wait_operation<true> operator co_await() && noexcept { return {&promise(), true}; }
+    /// The awaiter shield() uses: cancelling the awaiting task leaves this one running.
+    wait_operation<false> shielded() const noexcept { return {&promise(), false}; }
+
+private:
+    detail::promise<T>& promise() const noexcept { return static_cast<detail::promise<T>&>(*header_); }
+};
+
+}  // namespace corio

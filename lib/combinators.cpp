@@ -1,0 +1,117 @@
+// The type-erased cores of gather, wait and wait_for.
+#include <memory>
+
+#include "corio/gather.hpp"
+#include "corio/policy.hpp"
+#include "corio/wait.hpp"
+
+namespace corio::detail {
+
+namespace {
+/// Awaits `t`'s end even if the awaiting task is cancelled meanwhile (the
+/// caller is cleaning up after a cancellation and must not leave `t` behind).
+/// Returns the cancellation that came while waiting, if any.
+task<std::exception_ptr> await_end_regardless(task_ref t) {
+    std::exception_ptr interrupted;
+    while (!t.done()) {
+        try {
+            co_await t.wait_done();
+        } catch (const cancelled_error&) {
+            interrupted = std::current_exception();
+        }
+    }
+    co_return interrupted;
+}
+
+bool failed(const task_ref& t) { return t.cancelled() || t.exception() != nullptr; }
+}  // namespace
+
+task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast) {
+    std::exception_ptr error;
+    for (auto& h : handles) {
+        try {
+            co_await h.wait_done();
+        } catch (const cancelled_error&) {
+            error = std::current_exception();  // the gather itself was cancelled
+            break;
+        }
+        if (fail_fast && failed(h)) {
+            error = h.cancelled() ? std::make_exception_ptr(cancelled_error()) : h.exception();
+            break;
+        }
+    }
+    if (error || !fail_fast) {
+        // Cancel what is left only on failure; gather_settled just waits.
+        if (error)
+            for (auto& h : handles) h.cancel();
+        for (auto& h : handles)
+            if (auto interrupted = co_await await_end_regardless(h); interrupted && !error) error = interrupted;
+    }
+    co_return error;
+}
+
+task<void> wait_for_condition(std::vector<task_ref> handles, completion_condition condition,
+                              std::optional<clock::duration> timeout) {
+    struct state {
+        state(future<void> f, std::size_t n, completion_condition c) : signal(std::move(f)), remaining(n), condition(c) {}
+        future<void> signal;
+        std::atomic<std::size_t> remaining;
+        completion_condition condition;
+    };
+    auto st = std::make_shared<state>(get_running_loop().create_future<void>(), handles.size(), condition);
+    auto satisfied = [](const state& s, const task_ref& t, std::size_t remaining) {
+        switch (s.condition) {
+            case completion_condition::first_completed: return true;
+            case completion_condition::first_exception:
+                return remaining == 0 || (!t.cancelled() && t.exception() != nullptr);
+            case completion_condition::all_completed: return remaining == 0;
+        }
+        return true;
+    };
+    std::vector<std::uintptr_t> tokens;
+    tokens.reserve(handles.size());
+    for (auto& h : handles) {
+        tokens.push_back(h.add_done_callback([st, satisfied](const task_ref& t) {
+            const std::size_t remaining = st->remaining.fetch_sub(1, std::memory_order_acq_rel) - 1;
+            if (satisfied(*st, t, remaining) && !st->signal.done()) {
+                try {
+                    st->signal.set_result();
+                } catch (const invalid_state_error&) {
+                    // another callback, on another loop, got there first
+                }
+            }
+        }));
+    }
+    std::exception_ptr cancelled;
+    try {
+        if (timeout) co_await await_with_timeout(ensure_future([](future<void> f) -> task<void> { co_await f; }(st->signal)), *timeout);
+        else co_await st->signal;
+    } catch (const cancelled_error&) {
+        cancelled = std::current_exception();
+    }
+    for (std::size_t i = 0; i < handles.size(); ++i) handles[i].remove_done_callback(tokens[i]);
+    if (cancelled) std::rethrow_exception(cancelled);
+}
+
+task<bool> await_with_timeout(task_ref target, clock::duration timeout) {
+    auto fired = std::make_shared<std::atomic<bool>>(false);
+    timer_handle timer = get_running_loop().call_later(timeout, [fired, target]() mutable {
+        fired->store(true, std::memory_order_relaxed);
+        target.cancel();
+    });
+    std::exception_ptr cancelled;
+    try {
+        co_await target.wait_done();
+    } catch (const cancelled_error&) {
+        cancelled = std::current_exception();
+    }
+    timer.cancel();
+    if (cancelled) {
+        target.cancel();
+        co_await await_end_regardless(target);
+        std::rethrow_exception(cancelled);
+    }
+    co_return fired->load(std::memory_order_relaxed);
+}
+
+}  // namespace corio::detail

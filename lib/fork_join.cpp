@@ -1,0 +1,46 @@
+// The fork-join fast path: a task that awaits a child which has not started
+// yet runs it right here, nested in its own poll, instead of suspending and
+// waiting for a worker to get to it (what TBB's task_group::wait and
+// libfork do). Only in a multi-worker runtime: a standalone loop keeps
+// asyncio's order, where a child runs when the loop reaches it.
+//
+// 1. If the child is the newest entry of this worker's queue, pop it (no
+//    CAS unless it is the last entry) and run it.
+// 2. If newer unstarted siblings sit above it (the parent spawned several
+//    and awaits the first), run those first, newest first, as TBB's wait
+//    would; they are the parent's own pending work and must run anyway.
+// 3. Otherwise (it sits deeper, in the injection queue, or in a victim's
+//    queue) claim its first poll by CAS; its spawn entry stays behind as a
+//    tombstone that whoever pops it drops.
+// A nested poll of a child that suspends simply returns; the parent then
+// waits for it the ordinary way.
+#include "context.hpp"
+#include "corio/detail/task_header.hpp"
+#include "loop_core.hpp"
+
+namespace corio::detail {
+
+bool loop_core::try_run_inline(task_header* child) noexcept {
+    if (sched.asyncio_order || tl_inline_depth >= max_inline_depth) return false;
+    if (child->pinned && child->home != this) return false;
+    ++tl_inline_depth;
+    const queue_entry wanted = make_entry(child, true);
+    while (!child->is_started()) {
+        const queue_entry newest = local_.peek_newest();
+        if (newest == 0 || !entry_is_initial(newest)) break;  // only unstarted spawns are helped
+        const queue_entry e = local_.pop_newest();
+        if (e == 0) break;  // lost the last entry to a thief
+        run_entry(e);
+        if (e == wanted) break;
+    }
+    if (try_start(child)) poll(child, true);  // its spawn entry is now a tombstone
+    --tl_inline_depth;
+    return child->done();
+}
+
+bool try_run_inline(task_header* child) noexcept {
+    loop_core* core = tl_core;
+    return core && core->try_run_inline(child);
+}
+
+}  // namespace corio::detail

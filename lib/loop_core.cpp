@@ -1,0 +1,304 @@
+// The run loop of one event loop: what it runs next, where it looks for
+// work when it has none, and how it sleeps. See loop_core.hpp for where
+// entries go, idle_set.hpp for the sleep/wake protocol.
+#include "loop_core.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "context.hpp"
+
+namespace corio::detail {
+
+namespace {
+/// Ticks between fairness checks of the inbox, the injection queue and the
+/// timers (Tokio's global_queue_interval: prime, so it does not resonate
+/// with user loops of round sizes).
+constexpr std::uint32_t maintenance_interval = 61;
+/// Consecutive LIFO-slot polls before the slot's task goes to the back of
+/// the queue: two tasks waking each other cannot starve the rest.
+constexpr unsigned max_lifo_streak = 3;
+}  // namespace
+
+loop_core::loop_core(scheduler& s, std::size_t i, std::unique_ptr<scheduler> owned)
+    : sched(s), index(i), owned_sched_(std::move(owned)), rng_(0x9E3779B97F4A7C15ull * (i + 1)) {}
+
+loop_core::~loop_core() {
+    // Whatever is still queued: callbacks are dropped, spawn entries
+    // (tombstones by now) give back their reference.
+    constexpr auto drop = drop_entry;
+    for (queue_entry e; (e = local_.pop_oldest()) != 0;) drop(e);
+    if (queue_entry e = lifo_slot_.exchange(0)) drop(e);
+    for (queue_entry e : overflow_) drop(e);
+    for (queue_entry e; (e = inbox_.pop()) != 0;) drop(e);
+    merge_incoming_timers();
+}
+
+// ---- running ---------------------------------------------------------------
+
+void loop_core::run_loop() {
+    loop_core* const saved_core = tl_core;
+    tl_core = this;
+    while (!stop_requested.load(std::memory_order_acquire) && !sched.shutting_down.load(std::memory_order_acquire)) {
+        if (queue_entry e = next_entry()) {
+            run_entry(e);
+            continue;
+        }
+        if (fire_due_timers()) continue;
+        if (queue_entry e = search()) {
+            if (searching_) {
+                searching_ = false;
+                // The last searcher to find work wakes the next sleeper.
+                if (sched.idle.transition_from_searching()) sched.notify_parked();
+            }
+            run_entry(e);
+            continue;
+        }
+        park_until_work();
+    }
+    if (searching_) {
+        searching_ = false;
+        if (sched.idle.transition_from_searching()) sched.notify_parked();
+    }
+    tl_core = saved_core;
+}
+
+void loop_core::run_entry(queue_entry e) noexcept {
+    schedulable* s = entry_target(e);
+    s->run(s, entry_is_initial(e));
+}
+
+queue_entry loop_core::next_entry() {
+    if (++tick_ % maintenance_interval == 0) {
+        if (queue_entry e = take_from_remote()) return e;
+        fire_due_timers();
+        // Local pushes only glance at the idle set (maybe_should_wakeup);
+        // here the full check makes sure a sleeper is woken for a backlog.
+        if (!sched.asyncio_order && local_.size() > 1 && sched.idle.notify_should_wakeup()) sched.notify_parked();
+    }
+    if (!inbox_.empty()) {
+        // Callbacks and pinned tasks posted to this loop: they can run
+        // nowhere else, and call_soon expects them soon.
+        if (queue_entry e = inbox_.pop()) return e;
+    }
+    if (!sched.asyncio_order && lifo_slot_.load(std::memory_order_relaxed) != 0) {
+        if (queue_entry e = lifo_slot_.exchange(0, std::memory_order_acquire)) {
+            if (++lifo_streak_ <= max_lifo_streak) return e;
+            push_local(e);
+        }
+    }
+    lifo_streak_ = 0;
+    if (!overflow_.empty()) {
+        queue_entry e = overflow_.front();
+        overflow_.pop_front();
+        return e;
+    }
+    return local_.pop_oldest();
+}
+
+queue_entry loop_core::take_from_remote() {
+    if (queue_entry e = inbox_.pop()) return e;
+    return sched.injection.pop();
+}
+
+// ---- pushing -----------------------------------------------------------------
+
+void loop_core::push_local(queue_entry e) {
+    while (!local_.try_push(e)) move_half_out();
+    if (!sched.asyncio_order && sched.idle.maybe_should_wakeup()) sched.notify_parked();
+}
+
+void loop_core::move_half_out() {
+    queue_entry batch[local_queue::capacity / 2];
+    const std::size_t n = local_.take_oldest_half(batch);
+    if (sched.asyncio_order) overflow_.insert(overflow_.end(), batch, batch + n);
+    else if (n) sched.push_injection_batch(batch, n);
+}
+
+void loop_core::push_woken(queue_entry e) {
+    if (sched.asyncio_order) {
+        push_local(e);
+        return;
+    }
+    // release: pairs with the acquire exchange of whoever takes the slot.
+    if (queue_entry previous = lifo_slot_.exchange(e, std::memory_order_acq_rel)) push_local(previous);
+}
+
+void loop_core::push_inbox(queue_entry e) {
+    inbox_.push(e);
+    if (tl_core != this) wake_up();
+}
+
+void loop_core::add_timer(callback_node* node) {
+    if (tl_core == this) {
+        timers_.push(node);
+        return;
+    }
+    {
+        std::lock_guard lock(incoming_timers_mutex_);
+        incoming_timers_.push_back(node);
+        has_incoming_timers_.store(true, std::memory_order_release);
+    }
+    wake_up();
+}
+
+// ---- timers ------------------------------------------------------------------
+
+void loop_core::merge_incoming_timers() {
+    if (!has_incoming_timers_.load(std::memory_order_acquire)) return;
+    std::vector<callback_node*> incoming;
+    {
+        std::lock_guard lock(incoming_timers_mutex_);
+        incoming.swap(incoming_timers_);
+        has_incoming_timers_.store(false, std::memory_order_relaxed);
+    }
+    for (callback_node* n : incoming) timers_.push(n);
+}
+
+bool loop_core::fire_due_timers() {
+    merge_incoming_timers();
+    if (timers_.empty()) return false;
+    timers_.compact_if_worthwhile();
+    const auto now = std::chrono::steady_clock::now();
+    bool fired = false;
+    while (callback_node* n = timers_.pop_due(now)) {
+        fired = true;
+        const queue_entry e = make_entry(n, false);
+        // asyncio order: a due timer joins the back of the ready queue. In a
+        // runtime it runs now, here: a queued callback could be stolen, and
+        // a timer callback must run on its own loop.
+        if (sched.asyncio_order) push_local(e);
+        else run_entry(e);
+    }
+    return fired;
+}
+
+// ---- finding work when there is none locally ---------------------------------
+
+queue_entry loop_core::search() {
+    if (queue_entry e = inbox_.pop()) return e;
+    if (sched.asyncio_order || sched.loops.size() == 1) return sched.injection.pop();
+    if (!searching_) searching_ = sched.idle.transition_to_searching();
+    if (searching_) {
+        const std::size_t n = sched.loops.size();
+        rng_ ^= rng_ << 13;
+        rng_ ^= rng_ >> 7;
+        rng_ ^= rng_ << 17;
+        const std::size_t start = static_cast<std::size_t>(rng_ % n);
+        for (std::size_t i = 0; i < n; ++i) {
+            loop_core* victim = sched.loops[(start + i) % n];
+            if (victim == this) continue;
+            if (queue_entry e = steal_from(*victim)) return e;
+        }
+    }
+    // The injection queue: take a fair share into the local queue.
+    queue_entry batch[local_queue::capacity / 2];
+    const std::size_t share = sched.injection.size() / sched.loops.size() + 1;
+    const std::size_t got = sched.injection.pop_batch(batch, share < std::size(batch) ? share : std::size(batch));
+    if (got == 0) return 0;
+    for (std::size_t i = 1; i < got; ++i) push_local(batch[i]);
+    return batch[0];
+}
+
+queue_entry loop_core::steal_from(loop_core& victim) {
+    // Half of the victim's queue, one CAS per entry (see local_queue.hpp on
+    // why a thief cannot claim a batch); the first one is run at once.
+    const std::int64_t want = (victim.local_.size() + 1) / 2;
+    queue_entry first = 0;
+    for (std::int64_t taken = 0; taken < want;) {
+        queue_entry e = 0;
+        const auto r = victim.local_.try_steal(e);
+        if (r == local_queue::steal_result::empty) break;
+        if (r == local_queue::steal_result::lost_race) continue;
+        ++taken;
+        if (!first) first = e;
+        else push_local(e);
+    }
+    if (first) return first;
+    // The LIFO slot is stolen only by a worker that would otherwise sleep.
+    if (victim.lifo_slot_.load(std::memory_order_relaxed) != 0) return victim.lifo_slot_.exchange(0, std::memory_order_acquire);
+    return 0;
+}
+
+bool loop_core::has_work_seq_cst() const noexcept {
+    return !local_.empty_seq_cst() || lifo_slot_.load(std::memory_order_seq_cst) != 0 || !inbox_.empty();
+}
+
+void loop_core::park_until_work() {
+    merge_incoming_timers();
+    const auto deadline = timers_.next_deadline();
+    // Sleep protocol (idle_set.hpp), sleeper's side.
+    const bool last_searcher = sched.idle.transition_to_parked(index, searching_);
+    searching_ = false;
+    if (last_searcher && sched.any_work_pending()) sched.notify_parked();
+    if (inbox_.empty() && !stop_requested.load(std::memory_order_acquire) &&
+        !sched.shutting_down.load(std::memory_order_acquire))
+        park.park(deadline);
+    // Still listed as a sleeper: woken by a timer, the inbox or stop, not by
+    // a publisher (which would have counted us as searching).
+    if (!sched.idle.unpark_worker_by_id(index)) searching_ = true;
+}
+
+// ---- the registry behind all_tasks() and shutdown ------------------------------
+
+void loop_core::registry_add(task_header* t) noexcept {
+    registry_lock_.lock();
+    t->registry_prev = nullptr;
+    t->registry_next = registry_head_;
+    if (registry_head_) registry_head_->registry_prev = t;
+    registry_head_ = t;
+    registry_lock_.unlock();
+}
+
+void loop_core::registry_remove(task_header* t) noexcept {
+    registry_lock_.lock();
+    (t->registry_prev ? t->registry_prev->registry_next : registry_head_) = t->registry_next;
+    if (t->registry_next) t->registry_next->registry_prev = t->registry_prev;
+    t->registry_prev = t->registry_next = nullptr;
+    registry_lock_.unlock();
+}
+
+void loop_core::collect_tasks(std::vector<task_header*>& out) {
+    registry_lock_.lock();
+    for (task_header* t = registry_head_; t; t = t->registry_next) {
+        t->add_ref();
+        out.push_back(t);
+    }
+    registry_lock_.unlock();
+}
+
+bool loop_core::registry_empty() noexcept {
+    registry_lock_.lock();
+    const bool empty = registry_head_ == nullptr;
+    registry_lock_.unlock();
+    return empty;
+}
+
+// ---- scheduler -------------------------------------------------------------------
+
+void scheduler::push_injection(queue_entry e) {
+    injection.push(e);
+    notify_parked();
+}
+
+void scheduler::push_injection_batch(const queue_entry* first, std::size_t n) {
+    injection.push_batch(first, n);
+    notify_parked();
+}
+
+void scheduler::notify_parked() {
+    if (auto worker = idle.worker_to_notify()) loops[*worker]->wake_up();
+}
+
+bool scheduler::any_work_pending() const {
+    if (!injection.empty()) return true;
+    for (loop_core* l : loops)
+        if (l->has_work_seq_cst()) return true;
+    return false;
+}
+
+void scheduler::unpark_all() {
+    for (loop_core* l : loops) l->wake_up();
+}
+
+}  // namespace corio::detail

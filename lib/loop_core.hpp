@@ -1,0 +1,127 @@
+// One event loop's machinery: its run queues, timers, parker, task registry
+// and the run loop itself. Owned by a public event_loop; driven by exactly
+// one thread at a time (a runtime worker, or the thread inside
+// run_until_complete for a standalone loop).
+//
+// Where an entry goes:
+//   spawn on this loop's thread  -> local (bottom); thieves take from the top
+//   task woken on this thread    -> LIFO slot (runtime) / local (asyncio order)
+//   task yielded                 -> local (behind everything ready)
+//   anything from another thread -> runtime injection queue, or this loop's
+//                                   inbox when only this loop may run it
+//                                   (pinned task, callback, timer)
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "corio/detail/callback.hpp"
+#include "corio/detail/spinlock.hpp"
+#include "corio/detail/task_header.hpp"
+#include "corio/event_loop.hpp"
+#include "injection_queue.hpp"
+#include "local_queue.hpp"
+#include "parker.hpp"
+#include "scheduler.hpp"
+#include "timer_heap.hpp"
+
+namespace corio::detail {
+
+/// Claims a task's first poll, through its spawn entry or directly (the
+/// fork-join fast path). False if someone else claimed it first.
+bool try_start(task_header* t) noexcept;
+
+/// Gives back what a queue entry holds without running it (shutdown).
+void drop_entry(queue_entry e) noexcept;
+
+/// Blocks a thread that runs no loop until `c` is done.
+void block_until_done(completion& c);
+
+struct loop_core {
+    loop_core(scheduler& s, std::size_t index, std::unique_ptr<scheduler> owned = nullptr);
+    ~loop_core();
+
+    // ---- the run loop (driving thread) -----------------------------------
+    /// Runs until stop() or the scheduler shuts down. Sets this thread's context.
+    void run_loop();
+    /// Runs one entry: a task poll or a callback.
+    void run_entry(queue_entry e) noexcept;
+    /// Polls a task this thread has just moved to running.
+    void poll(task_header* t, bool first) noexcept;
+    /// The fork-join fast path (lib/fork_join.cpp).
+    bool try_run_inline(task_header* child) noexcept;
+
+    // ---- pushing work (driving thread) ------------------------------------
+    void push_local(queue_entry e);
+    void push_woken(queue_entry e);
+
+    // ---- from any thread ------------------------------------------------------
+    void push_inbox(queue_entry e);
+    void add_timer(callback_node* node);
+    /// Wakes this loop's thread if it sleeps (stop, inbox, timers).
+    void wake_up() { park.unpark(); }
+
+    // ---- registry (any thread) --------------------------------------------------
+    void registry_add(task_header* t) noexcept;
+    void registry_remove(task_header* t) noexcept;
+    /// Live tasks with a reference taken on each.
+    void collect_tasks(std::vector<task_header*>& out);
+    bool registry_empty() noexcept;
+
+    /// Cancels live tasks and runs this (standalone) loop until they are done.
+    void cancel_and_drain_tasks();
+
+    scheduler& sched;
+    const std::size_t index;
+    event_loop* owner = nullptr;
+
+    std::atomic<bool> running{false};
+    std::atomic<bool> closed{false};
+    std::atomic<bool> stop_requested{false};
+    std::atomic<bool> debug{false};
+    std::mutex handler_mutex;
+    exception_handler handler;
+
+private:
+    queue_entry next_entry();
+    queue_entry take_from_remote();
+    queue_entry search();
+    queue_entry steal_from(loop_core& victim);
+    bool fire_due_timers();
+    void merge_incoming_timers();
+    void park_until_work();
+    void move_half_out();
+    bool has_work_seq_cst() const noexcept;
+    friend struct scheduler;
+
+    std::unique_ptr<scheduler> owned_sched_;  // a standalone loop's own scheduler
+
+    local_queue local_;
+    /// Runtime only: the task most recently woken by this loop, run next.
+    /// Written by the owner (exchange); taken by thieves (exchange) only
+    /// when they would otherwise sleep.
+    std::atomic<queue_entry> lifo_slot_{0};
+    unsigned lifo_streak_ = 0;
+    /// asyncio order only: entries older than everything in local_, moved
+    /// out when local_ was full (owner-only, FIFO).
+    std::deque<queue_entry> overflow_;
+    injection_queue inbox_;
+    timer_heap timers_;
+    std::mutex incoming_timers_mutex_;
+    std::vector<callback_node*> incoming_timers_;
+    std::atomic<bool> has_incoming_timers_{false};
+    parker park;
+    bool searching_ = false;
+    std::uint32_t tick_ = 0;
+    std::uint64_t rng_;
+
+    spinlock registry_lock_;
+    task_header* registry_head_ = nullptr;
+};
+
+}  // namespace corio::detail

@@ -1,0 +1,41 @@
+// What the loops of one runtime share: the injection queue, the idle set,
+// the list of loops to steal from, the shutdown flag. A standalone loop is
+// a scheduler of one loop in asyncio order (one code path for both).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "idle_set.hpp"
+#include "injection_queue.hpp"
+
+namespace corio::detail {
+
+struct loop_core;
+
+struct scheduler {
+    scheduler(std::size_t num_loops, bool asyncio_order) : idle(num_loops), asyncio_order(asyncio_order) {}
+
+    /// Work for any loop, from outside the workers or from an overflowing
+    /// local queue; wakes a sleeper if no worker is searching.
+    void push_injection(queue_entry e);
+    void push_injection_batch(const queue_entry* first, std::size_t n);
+    /// Publisher's step 3 of the sleep protocol (idle_set.hpp).
+    void notify_parked();
+    /// The sleeper's re-check (step 2): any queue with work? seq_cst loads.
+    bool any_work_pending() const;
+    void unpark_all();
+
+    std::vector<loop_core*> loops;
+    injection_queue injection;
+    idle_set idle;
+    /// Standalone loop: strict FIFO, no LIFO slot, no stealing, no inline
+    /// fork-join; asyncio's exact order of callbacks and task steps.
+    const bool asyncio_order;
+    /// Set once by the runtime's shutdown; loops leave their run loop.
+    std::atomic<bool> shutting_down{false};
+};
+
+}  // namespace corio::detail

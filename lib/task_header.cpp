@@ -1,0 +1,304 @@
+// The task state machine (protocol in corio/detail/task_header.hpp):
+// spawning, polling, arming waits, waking, cancelling, completing.
+#include "corio/detail/task_header.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "context.hpp"
+#include "corio/detail/wait_operation.hpp"
+#include "corio/errors.hpp"
+#include "corio/create_task.hpp"
+#include "corio/task_handle.hpp"
+#include "loop_core.hpp"
+
+namespace corio::detail {
+
+namespace ts = task_state;
+
+namespace {
+
+/// Task ids come from a global counter in blocks, so spawning does not
+/// bounce one cache line between cores.
+std::uint64_t next_task_id() noexcept {
+    static std::atomic<std::uint64_t> next_block{1};
+    constexpr std::uint64_t block = 1024;
+    thread_local std::uint64_t next = 0, end = 0;
+    if (next == end) {
+        next = next_block.fetch_add(block, std::memory_order_relaxed);
+        end = next + block;
+    }
+    return next++;
+}
+
+}  // namespace
+
+bool try_start(task_header* t) noexcept {
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    do {
+        if (s & ts::started) return false;
+    } while (!t->state.compare_exchange_weak(s, (s & ~ts::scheduled) | ts::running | ts::started,
+                                             // acquire: pairs with the release of whoever scheduled it.
+                                             std::memory_order_acquire, std::memory_order_relaxed));
+    return true;
+}
+
+namespace {
+
+void transition_to_running(task_header* t) noexcept {
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    while (!t->state.compare_exchange_weak(s, (s & ~ts::scheduled) | ts::running, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+    }
+}
+
+/// Where a task that has just been set `scheduled` goes (loop_core.hpp).
+void schedule_woken(task_header* t) {
+    const queue_entry e = make_entry(t, false);
+    loop_core* here = tl_core;
+    if (t->pinned) {
+        if (here == t->home) here->push_local(e);
+        else t->home->push_inbox(e);
+    } else if (here && &here->sched == &t->home->sched) {
+        here->push_woken(e);
+    } else {
+        t->home->sched.push_injection(e);
+    }
+}
+
+void complete(task_header* t, completion_status s) noexcept {
+    if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
+    t->home->registry_remove(t);
+    t->state.fetch_or(ts::complete, std::memory_order_release);
+    t->completion::complete(s, [] {});
+}
+
+void after_poll(task_header* t) noexcept {
+    std::uint64_t s = t->state.load(std::memory_order_acquire);
+    bool reschedule = false;
+    for (;;) {
+        if (s & ts::complete) {
+            t->release();  // the alive reference
+            return;
+        }
+        reschedule = (s & ts::notified) != 0;
+        std::uint64_t next = s & ~(ts::running | ts::notified);
+        if (reschedule) next |= ts::scheduled;
+        // release: the next poller (any thread) sees this poll's writes.
+        if (t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire)) break;
+    }
+    // Woken during the poll, or yielded: behind everything already ready.
+    if (reschedule) {
+        const queue_entry e = make_entry(t, false);
+        if (t->pinned && tl_core != t->home) t->home->push_inbox(e);
+        else tl_core->push_local(e);
+    }
+}
+
+/// schedulable::run for tasks.
+void run_task(schedulable* s, bool initial) noexcept {
+    auto* t = static_cast<task_header*>(s);
+    if (t->pinned && tl_core != t->home) {
+        // A thief took a pinned task's entry: hand it back to its loop.
+        t->home->push_inbox(make_entry(t, initial));
+        return;
+    }
+    if (initial) {
+        const bool first = try_start(t);
+        if (first) tl_core->poll(t, true);
+        t->release();  // the spawn entry's reference (a tombstone if !first)
+        return;
+    }
+    transition_to_running(t);
+    tl_core->poll(t, false);
+}
+
+}  // namespace
+
+void loop_core::poll(task_header* t, bool first) noexcept {
+    task_header* const saved_task = tl_task;
+    const int saved_budget = tl_budget;
+    tl_task = t;
+    tl_budget = budget_per_poll;
+    if (first && (t->state.load(std::memory_order_acquire) & ts::cancel_requested)) {
+        // Cancelled before it ever ran: the coroutine body never starts (asyncio).
+        complete(t, completion_status::cancelled);
+    } else {
+        t->resume_point.resume();
+    }
+    tl_task = saved_task;
+    tl_budget = saved_budget;
+    after_poll(t);
+}
+
+task_header* current_task_header() noexcept { return tl_task; }
+loop_core* current_loop_core() noexcept { return tl_core; }
+
+void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
+    if (!loop) loop = tl_core;
+    if (!loop) {
+        t->self.destroy();
+        throw std::runtime_error("create_task: no running event loop");
+    }
+    t->run = &run_task;
+    t->spawned = true;
+    t->pinned = pinned;
+    t->home = loop;
+    t->id = next_task_id();
+    if (name) t->name = std::make_unique<std::string>(*name);
+    // alive + spawn entry + the handle create_task returns.
+    t->refs.store(3, std::memory_order_relaxed);
+    t->state.store(ts::scheduled, std::memory_order_relaxed);
+    loop->registry_add(t);
+    const queue_entry e = make_entry(t, true);
+    loop_core* here = tl_core;
+    if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_local(e);
+    else if (pinned || loop->sched.asyncio_order) loop->push_inbox(e);
+    else loop->sched.push_injection(e);
+}
+
+void complete_spawned(task_header* t, completion_status s) noexcept {
+    // A cancel() that came while the task ran its last step and was never
+    // delivered still cancels it (asyncio's _must_cancel at StopIteration).
+    if (s == completion_status::value && (t->state.load(std::memory_order_acquire) & ts::cancel_requested)) {
+        s = completion_status::cancelled;
+        t->exception = std::make_exception_ptr(cancelled_error());
+    }
+    complete(t, s);
+}
+
+std::int64_t arm_wait(std::coroutine_handle<> h) {
+    task_header* t = tl_task;
+    if (!t) throw std::logic_error("corio: awaited a corio awaitable outside a corio task");
+    t->resume_point = h;
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    do {
+        if (s & ts::cancel_requested) return -1;
+        // release: publishes resume_point to the waker's acquire CAS.
+    } while (!t->state.compare_exchange_weak(s, s | ts::waiting, std::memory_order_release, std::memory_order_relaxed));
+    return ts::generation(s);
+}
+
+namespace {
+/// Undoes arm_wait when there turned out to be nothing to wait for. False
+/// if a waker (cancel) got there first: the task must then suspend.
+bool disarm_wait(task_header* t, std::uint32_t gen) noexcept {
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    do {
+        if (ts::generation(s) != gen || !(s & ts::waiting)) return false;
+    } while (!t->state.compare_exchange_weak(s, (s & ~ts::waiting) + ts::generation_one, std::memory_order_relaxed));
+    return true;
+}
+}  // namespace
+
+bool wake(task_header* t, std::uint32_t gen) noexcept {
+    std::uint64_t s = t->state.load(std::memory_order_acquire);
+    std::uint64_t next;
+    do {
+        if (ts::generation(s) != gen || !(s & ts::waiting)) return false;
+        next = ((s & ~ts::waiting) + ts::generation_one) | ((s & ts::running) ? ts::notified : ts::scheduled);
+        // acq_rel: acquire the task's resume_point; release what the waker
+        // wrote (the result) to the next poller.
+    } while (!t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire));
+    if (!(s & ts::running)) schedule_woken(t);
+    return true;
+}
+
+bool request_cancel(task_header* t) noexcept {
+    if (!t || t->done()) return false;
+    std::uint64_t s = t->state.load(std::memory_order_acquire);
+    std::uint64_t next;
+    do {
+        if (s & ts::complete) return false;
+        next = s | ts::cancel_requested;
+        if (s & ts::waiting)
+            next = ((next & ~ts::waiting) + ts::generation_one) | ((s & ts::running) ? ts::notified : ts::scheduled);
+    } while (!t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire));
+    if ((s & ts::waiting) && !(s & ts::running)) schedule_woken(t);
+    return true;
+}
+
+bool take_cancel() noexcept {
+    task_header* t = tl_task;
+    if (!t) return false;
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    do {
+        if (!(s & ts::cancel_requested)) return false;
+    } while (!t->state.compare_exchange_weak(s, s & ~ts::cancel_requested, std::memory_order_relaxed));
+    return true;
+}
+
+void throw_if_cancelled() {
+    if (take_cancel()) throw cancelled_error();
+}
+
+bool consume_budget() noexcept {
+    if (!tl_task) return true;
+    return --tl_budget >= 0;
+}
+
+bool yield_current(std::coroutine_handle<> h) {
+    task_header* t = tl_task;
+    if (!t) throw std::logic_error("corio: yield outside a corio task");
+    t->resume_point = h;
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    do {
+        if (s & ts::cancel_requested) return false;
+    } while (!t->state.compare_exchange_weak(s, s | ts::notified, std::memory_order_release, std::memory_order_relaxed));
+    return true;
+}
+
+// ---- wait_operation ------------------------------------------------------------
+
+bool wait_operation::await_suspend(std::coroutine_handle<> h) {
+    if (target_.done()) return yield_current(h);  // ready, but the budget ran out
+    if (inline_candidate_ && try_run_inline(inline_candidate_)) return false;
+    const std::int64_t gen = arm_wait(h);
+    if (gen < 0) return false;  // cancellation pending: await_resume throws it
+    task_ = tl_task;
+    generation_ = static_cast<std::uint32_t>(gen);
+    fire = &fire_wake;
+    suspended_ = true;
+    if (target_.add_waiter(this)) return true;
+    // Completed between the check and the registration.
+    suspended_ = false;
+    return !disarm_wait(task_, generation_);
+}
+
+void wait_operation::fire_wake(waiter_node* self) noexcept {
+    auto* op = static_cast<wait_operation*>(self);
+    wake(op->task_, op->generation_);
+}
+
+}  // namespace corio::detail
+
+// ---- task_ref --------------------------------------------------------------------
+
+namespace corio {
+
+std::string task_ref::get_name() const {
+    if (header_->name) return *header_->name;
+    return "Task-" + std::to_string(header_->id);
+}
+
+void task_ref::set_name(std::string name) { header_->name = std::make_unique<std::string>(std::move(name)); }
+
+}  // namespace corio
+
+namespace corio {
+
+task_ref current_task() noexcept { return task_ref(detail::tl_task, true); }
+
+std::vector<task_ref> all_tasks() {
+    std::vector<task_ref> result;
+    detail::loop_core* core = detail::tl_core;
+    if (!core) throw std::runtime_error("no running event loop");
+    std::vector<detail::task_header*> live;
+    for (detail::loop_core* l : core->sched.loops) l->collect_tasks(live);
+    result.reserve(live.size());
+    for (detail::task_header* t : live) result.emplace_back(t, false);
+    return result;
+}
+
+}  // namespace corio
