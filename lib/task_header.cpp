@@ -252,7 +252,10 @@ bool yield_current(std::coroutine_handle<> h) {
 // ---- wait_operation ------------------------------------------------------------
 
 bool wait_operation::await_suspend(std::coroutine_handle<> h) {
-    if (target_.done()) return yield_current(h);  // ready, but the budget ran out
+    if (target_.done()) {
+        // Completed since await_ready, or ready but the poll's budget ran out.
+        return consume_budget() ? false : yield_current(h);
+    }
     if (inline_candidate_ && try_run_inline(inline_candidate_)) return false;
     const std::int64_t gen = arm_wait(h);
     if (gen < 0) return false;  // cancellation pending: await_resume throws it
