@@ -51,8 +51,9 @@ struct loop_core {
     void run_loop();
     /// Runs one entry: a task poll or a callback.
     void run_entry(queue_entry e) noexcept;
-    /// Polls a task this thread has just moved to running.
-    void poll(task_header* t, bool first) noexcept;
+    /// Polls a task this thread has just moved to running. If it completes,
+    /// drops its alive reference and `extra_refs` more, and returns true.
+    bool poll(task_header* t, bool first, std::uint32_t extra_refs = 0) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp).
     bool try_run_inline(task_header* child) noexcept;
 

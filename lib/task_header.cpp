@@ -70,18 +70,19 @@ void schedule_woken(task_header* t) {
 void complete(task_header* t, completion_status s) noexcept {
     if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
     t->home->registry_remove(t);
-    t->state.fetch_or(ts::complete, std::memory_order_release);
     t->completion::complete(s, [] {});
 }
 
-void after_poll(task_header* t) noexcept {
+/// Ends a poll. A completed task drops its alive reference plus
+/// `extra_refs` (one atomic operation for both); returns whether it completed.
+bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
+    if (t->done()) {
+        t->release(1 + extra_refs);
+        return true;
+    }
     std::uint64_t s = t->state.load(std::memory_order_acquire);
     bool reschedule = false;
     for (;;) {
-        if (s & ts::complete) {
-            t->release();  // the alive reference
-            return;
-        }
         reschedule = (s & ts::notified) != 0;
         std::uint64_t next = s & ~(ts::running | ts::notified);
         if (reschedule) next |= ts::scheduled;
@@ -94,6 +95,7 @@ void after_poll(task_header* t) noexcept {
         if (t->pinned && tl_core != t->home) t->home->push_inbox(e);
         else tl_core->push_local(e);
     }
+    return false;
 }
 
 /// schedulable::run for tasks.
@@ -105,9 +107,9 @@ void run_task(schedulable* s, bool initial) noexcept {
         return;
     }
     if (initial) {
-        const bool first = try_start(t);
-        if (first) tl_core->poll(t, true);
-        t->release();  // the spawn entry's reference (a tombstone if !first)
+        // The spawn entry's reference goes with the alive one if the task
+        // completes in this poll; else (or for a tombstone) on its own.
+        if (!try_start(t) || !tl_core->poll(t, true, 1)) t->release();
         return;
     }
     transition_to_running(t);
@@ -116,7 +118,7 @@ void run_task(schedulable* s, bool initial) noexcept {
 
 }  // namespace
 
-void loop_core::poll(task_header* t, bool first) noexcept {
+bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexcept {
     task_header* const saved_task = tl_task;
     const int saved_budget = tl_budget;
     tl_task = t;
@@ -129,7 +131,7 @@ void loop_core::poll(task_header* t, bool first) noexcept {
     }
     tl_task = saved_task;
     tl_budget = saved_budget;
-    after_poll(t);
+    return after_poll(t, extra_refs);
 }
 
 task_header* current_task_header() noexcept { return tl_task; }
@@ -210,7 +212,6 @@ bool request_cancel(task_header* t) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_acquire);
     std::uint64_t next;
     do {
-        if (s & ts::complete) return false;
         next = s | ts::cancel_requested;
         if (s & ts::waiting)
             next = ((next & ~ts::waiting) + ts::generation_one) | ((s & ts::running) ? ts::notified : ts::scheduled);

@@ -14,7 +14,7 @@
 //
 // State word (std::atomic<uint64_t> state): low bits are flags, the high 32
 // bits a wait generation. Written by: the polling thread (RUNNING, WAITING
-// when it arms a wait, COMPLETE), wakers and cancellers on any thread (a CAS
+// when it arms a wait), wakers and cancellers on any thread (a CAS
 // that clears WAITING, bumps the generation and sets SCHEDULED or NOTIFIED).
 //
 // Protocol for one suspension (exactly one resume per suspension):
@@ -64,7 +64,7 @@ namespace task_state {
 inline constexpr std::uint64_t scheduled = 1u << 0;         // an entry sits in (or is going to) a run queue
 inline constexpr std::uint64_t running = 1u << 1;           // a thread is polling the task
 inline constexpr std::uint64_t notified = 1u << 2;          // woken while running: requeue after the poll
-inline constexpr std::uint64_t complete = 1u << 3;          // result published
+// (Completion is not a state bit: the completion's status says it.)
 inline constexpr std::uint64_t cancel_requested = 1u << 4;  // cancel() not yet delivered
 inline constexpr std::uint64_t waiting = 1u << 5;           // suspended on a wait armed at the current generation
 inline constexpr std::uint64_t started = 1u << 6;           // first poll claimed; the spawn entry is void after this
@@ -98,10 +98,9 @@ struct task_header : schedulable, completion {
     void add_ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
     /// acq_rel: the thread that drops the last reference must see every
     /// write the other holders made before dropping theirs.
-    void release() noexcept {
-        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) self.destroy();
+    void release(std::uint32_t n = 1) noexcept {
+        if (refs.fetch_sub(n, std::memory_order_acq_rel) == n) self.destroy();
     }
-    bool is_complete() const noexcept { return (state.load(std::memory_order_acquire) & task_state::complete) != 0; }
     bool is_started() const noexcept { return (state.load(std::memory_order_acquire) & task_state::started) != 0; }
 };
 
