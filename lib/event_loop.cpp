@@ -16,7 +16,7 @@ namespace detail {
 
 void drop_entry(queue_entry e) noexcept {
     schedulable* s = entry_target(e);
-    if (entry_is_initial(e)) static_cast<task_header*>(s)->release();
+    if (entry_is_initial(e)) drop_spawn_entry(static_cast<task_header*>(s));
     else if (s->run == &run_callback) static_cast<callback_node*>(s)->release();
 }
 
@@ -106,6 +106,9 @@ void run_until_done(loop_core* loop, completion& c) {
 void loop_core::cancel_and_drain_tasks() {
     // asyncio.run's _cancel_all_tasks: cancel each task once, then run the
     // loop until each has finished (a task may await during its cleanup).
+    // Tasks that never started are completed as cancelled when their queue
+    // entries are dropped (~loop_core).
+    sched.cancelling_all.store(true, std::memory_order_relaxed);
     std::vector<task_header*> tasks;
     for (int round = 0; round < 100 && !registry_empty(); ++round) {
         tasks.clear();

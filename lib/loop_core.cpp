@@ -241,13 +241,27 @@ void loop_core::park_until_work() {
 
 // ---- the registry behind all_tasks() and shutdown ------------------------------
 
-void loop_core::registry_add(task_header* t) noexcept {
+bool loop_core::registry_add(task_header* t) noexcept {
     registry_lock_.lock();
+    if (registry_closed_) {
+        registry_lock_.unlock();
+        return false;
+    }
     t->registry_prev = nullptr;
     t->registry_next = registry_head_;
     if (registry_head_) registry_head_->registry_prev = t;
     registry_head_ = t;
+    t->registered = true;
     registry_lock_.unlock();
+    return true;
+}
+
+bool loop_core::try_close_registry() noexcept {
+    registry_lock_.lock();
+    if (!registry_head_) registry_closed_ = true;
+    const bool closed = registry_closed_;
+    registry_lock_.unlock();
+    return closed;
 }
 
 void loop_core::registry_remove(task_header* t) noexcept {
@@ -255,6 +269,7 @@ void loop_core::registry_remove(task_header* t) noexcept {
     (t->registry_prev ? t->registry_prev->registry_next : registry_head_) = t->registry_next;
     if (t->registry_next) t->registry_next->registry_prev = t->registry_prev;
     t->registry_prev = t->registry_next = nullptr;
+    t->registered = false;
     registry_lock_.unlock();
 }
 

@@ -36,8 +36,10 @@ namespace corio::detail {
 /// fork-join fast path). False if someone else claimed it first.
 bool try_start(task_header* t) noexcept;
 
-/// Gives back what a queue entry holds without running it (shutdown).
+/// Gives back what a queue entry holds without running it (shutdown). A
+/// task that never started is completed as cancelled.
 void drop_entry(queue_entry e) noexcept;
+void drop_spawn_entry(task_header* t) noexcept;
 
 /// Blocks a thread that runs no loop until `c` is done.
 void block_until_done(completion& c);
@@ -68,8 +70,12 @@ struct loop_core {
     void wake_up() { park.unpark(); }
 
     // ---- registry (any thread) --------------------------------------------------
-    void registry_add(task_header* t) noexcept;
+    /// False once shutdown has closed the registry (the task must then not
+    /// suspend: nobody would be left to cancel it).
+    bool registry_add(task_header* t) noexcept;
     void registry_remove(task_header* t) noexcept;
+    /// Closes the registry if it is empty; true if closed.
+    bool try_close_registry() noexcept;
     /// Live tasks with a reference taken on each.
     void collect_tasks(std::vector<task_header*>& out);
     bool registry_empty() noexcept;
@@ -123,6 +129,7 @@ private:
 
     spinlock registry_lock_;
     task_header* registry_head_ = nullptr;
+    bool registry_closed_ = false;
 };
 
 }  // namespace corio::detail

@@ -51,24 +51,32 @@ void runtime::shutdown() {
     if (impl_->stopped) return;
     if (detail::tl_core && &detail::tl_core->sched == &impl_->sched)
         throw std::runtime_error("runtime::shutdown called from one of its own workers");
-    // 1. Cancel what is left, once per task, until nothing is left.
+    // 1. From now on a task's first poll cancels it before its body runs.
+    impl_->sched.cancelling_all.store(true, std::memory_order_release);
+    // 2. Cancel every registered (suspended at least once) task, once each,
+    //    until none is left; close each loop's registry as soon as it is
+    //    empty, after which a task that tries to suspend is cancelled instead
+    //    and so finishes without suspending (nothing can be left behind).
     std::unordered_set<std::uint64_t> cancelled;  // by id: a freed header's address can be reused
     std::vector<detail::task_header*> live;
     for (;;) {
+        bool all_closed = true;
+        for (auto* core : impl_->sched.loops) all_closed = core->try_close_registry() && all_closed;
+        if (all_closed) break;
         live.clear();
         for (auto* core : impl_->sched.loops) core->collect_tasks(live);
-        if (live.empty()) break;
         for (auto* t : live) {
             if (cancelled.insert(t->id).second) detail::request_cancel(t);
             t->release();
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    // 2. Stop and join the workers.
+    // 3. Stop and join the workers; entries still queued are dropped below
+    //    (a spawn entry of a task that never ran completes it as cancelled).
     impl_->sched.shutting_down.store(true, std::memory_order_release);
     impl_->sched.unpark_all();
     for (auto& th : impl_->threads) th.join();
-    // 3. What queues still hold are tombstones and callbacks: give them back.
+    // 4. Drop what the injection queue still holds (the loops drop their own).
     for (detail::queue_entry e; (e = impl_->sched.injection.pop()) != 0;) detail::drop_entry(e);
     impl_->stopped = true;
 }

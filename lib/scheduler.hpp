@@ -36,6 +36,10 @@ struct scheduler {
     const bool asyncio_order;
     /// Set once by the runtime's shutdown; loops leave their run loop.
     std::atomic<bool> shutting_down{false};
+    /// Set when shutdown starts cancelling: a task polled for the first time
+    /// from then on is cancelled before its body runs (asyncio cancels the
+    /// tasks left at exit; one that never started never starts).
+    std::atomic<bool> cancelling_all{false};
 };
 
 }  // namespace corio::detail

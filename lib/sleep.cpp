@@ -7,7 +7,7 @@
 namespace corio::detail {
 
 bool sleep_operation::await_suspend(std::coroutine_handle<> h) {
-    if (deadline_ <= clock::now()) return yield_current(h);
+    if (deadline_ == clock::time_point::min() || deadline_ <= clock::now()) return yield_current(h);
     const std::int64_t gen = arm_wait(h);
     if (gen < 0) return false;
     // The timer keeps the task alive: it may fire on this loop while a

@@ -32,20 +32,6 @@ std::uint64_t next_task_id() noexcept {
     return next++;
 }
 
-}  // namespace
-
-bool try_start(task_header* t) noexcept {
-    std::uint64_t s = t->state.load(std::memory_order_relaxed);
-    do {
-        if (s & ts::started) return false;
-    } while (!t->state.compare_exchange_weak(s, (s & ~ts::scheduled) | ts::running | ts::started,
-                                             // acquire: pairs with the release of whoever scheduled it.
-                                             std::memory_order_acquire, std::memory_order_relaxed));
-    return true;
-}
-
-namespace {
-
 void transition_to_running(task_header* t) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
     while (!t->state.compare_exchange_weak(s, (s & ~ts::scheduled) | ts::running, std::memory_order_acquire,
@@ -67,9 +53,17 @@ void schedule_woken(task_header* t) {
     }
 }
 
+/// Registers the current task before its first suspension. If shutdown
+/// has closed the registry, requests its cancellation instead, so the
+/// suspension it is about to make fails at once.
+void register_before_suspending(task_header* t) noexcept {
+    if (t->registered || t->home->registry_add(t)) return;
+    t->state.fetch_or(ts::cancel_requested, std::memory_order_relaxed);
+}
+
 void complete(task_header* t, completion_status s) noexcept {
     if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
-    t->home->registry_remove(t);
+    if (t->registered) t->home->registry_remove(t);
     t->completion::complete(s, [] {});
 }
 
@@ -118,12 +112,33 @@ void run_task(schedulable* s, bool initial) noexcept {
 
 }  // namespace
 
+bool try_start(task_header* t) noexcept {
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    do {
+        if (s & ts::started) return false;
+    } while (!t->state.compare_exchange_weak(s, (s & ~ts::scheduled) | ts::running | ts::started,
+                                             // acquire: pairs with the release of whoever scheduled it.
+                                             std::memory_order_acquire, std::memory_order_relaxed));
+    return true;
+}
+
+void drop_spawn_entry(task_header* t) noexcept {
+    if (try_start(t)) {
+        // Never started: it ends cancelled, its body never runs.
+        complete(t, completion_status::cancelled);
+        t->release(2);  // alive + spawn entry
+    } else {
+        t->release();  // a tombstone
+    }
+}
+
 bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexcept {
     task_header* const saved_task = tl_task;
     const int saved_budget = tl_budget;
     tl_task = t;
     tl_budget = budget_per_poll;
-    if (first && (t->state.load(std::memory_order_acquire) & ts::cancel_requested)) {
+    if (first && ((t->state.load(std::memory_order_acquire) & ts::cancel_requested) ||
+                  sched.cancelling_all.load(std::memory_order_relaxed))) {
         // Cancelled before it ever ran: the coroutine body never starts (asyncio).
         complete(t, completion_status::cancelled);
     } else {
@@ -152,7 +167,6 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
     // alive + spawn entry + the handle create_task returns.
     t->refs.store(3, std::memory_order_relaxed);
     t->state.store(ts::scheduled, std::memory_order_relaxed);
-    loop->registry_add(t);
     const queue_entry e = make_entry(t, true);
     loop_core* here = tl_core;
     if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_local(e);
@@ -173,6 +187,7 @@ void complete_spawned(task_header* t, completion_status s) noexcept {
 std::int64_t arm_wait(std::coroutine_handle<> h) {
     task_header* t = tl_task;
     if (!t) throw std::logic_error("corio: awaited a corio awaitable outside a corio task");
+    register_before_suspending(t);
     t->resume_point = h;
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
     do {
@@ -242,6 +257,7 @@ bool consume_budget() noexcept {
 bool yield_current(std::coroutine_handle<> h) {
     task_header* t = tl_task;
     if (!t) throw std::logic_error("corio: yield outside a corio task");
+    register_before_suspending(t);
     t->resume_point = h;
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
     do {

@@ -12,9 +12,16 @@
 namespace corio {
 
 /// Schedules `t` on the running loop; throws std::runtime_error outside one.
+// (Overloads, not a defaulted `const task_options& = {}`: GCC 12 copies such
+// a temporary bytewise into a coroutine frame when the call sits inside a
+// co_await expression, then frees its string buffer twice.)
 template <class T>
-task_handle<T> create_task(task<T> t, const task_options& opts = {}) {
+task_handle<T> create_task(task<T> t, const task_options& opts) {
     return task_handle<T>(detail::spawn_task(std::move(t), nullptr, opts), false);
+}
+template <class T>
+task_handle<T> create_task(task<T> t) {
+    return task_handle<T>(detail::spawn_task(std::move(t), nullptr, task_options{}), false);
 }
 
 /// A task is scheduled; a task handle or future is returned as it is.
@@ -33,7 +40,10 @@ future<T> ensure_future(future<T> f) noexcept {
 
 /// The task running on this thread (empty outside tasks).
 task_ref current_task() noexcept;
-/// Every task not yet done in the running loop's runtime (or standalone loop).
+/// The tasks of the running loop's runtime (or standalone loop) that have
+/// started and are not done. Unlike asyncio, a task that has not run yet is
+/// not listed: tasks join the registry when they first suspend, so
+/// fork-join children that finish in one go never pay for it.
 std::vector<task_ref> all_tasks();
 
 }  // namespace corio

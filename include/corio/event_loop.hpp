@@ -119,8 +119,13 @@ public:
     }
     /// Schedules `t` on this loop (thread-safe) and returns its handle.
     template <class T>
-    task_handle<T> create_task(task<T> t, const task_options& opts = {}) {
+    task_handle<T> create_task(task<T> t, const task_options& opts) {
         return task_handle<T>(detail::spawn_task(std::move(t), core(), opts), false);
+    }
+    /// (An overload, not a default argument: see corio::create_task.)
+    template <class T>
+    task_handle<T> create_task(task<T> t) {
+        return create_task(std::move(t), task_options{});
     }
 
     // ---- errors and debug ---------------------------------------------------

@@ -45,8 +45,12 @@ public:
     }
     /// Schedules a task from any thread (from outside: the injection queue).
     template <class T>
-    task_handle<T> create_task(task<T> t, const task_options& opts = {}) {
+    task_handle<T> create_task(task<T> t, const task_options& opts) {
         return loop(0).create_task(std::move(t), opts);
+    }
+    template <class T>
+    task_handle<T> create_task(task<T> t) {
+        return loop(0).create_task(std::move(t));
     }
 
     std::size_t workers() const noexcept;

@@ -47,7 +47,10 @@ private:
 }  // namespace detail
 
 /// Suspends the current task for `delay` (a zero or negative delay is yield()).
-inline detail::sleep_operation sleep(clock::duration delay) { return detail::sleep_operation(clock::now() + delay); }
+inline detail::sleep_operation sleep(clock::duration delay) {
+    // No clock read for sleep(0): asyncio code uses it as a bare yield.
+    return detail::sleep_operation(delay <= clock::duration::zero() ? clock::time_point::min() : clock::now() + delay);
+}
 /// Suspends the current task until `deadline`.
 inline detail::sleep_operation sleep_until(clock::time_point deadline) { return detail::sleep_operation(deadline); }
 /// Lets every task that is ready run before this one continues.

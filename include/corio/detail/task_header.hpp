@@ -81,6 +81,11 @@ struct task_header : schedulable, completion {
     std::atomic<std::uint32_t> refs{0};
     bool spawned = false;  // created by create_task (else: awaited lazily, header unused)
     bool pinned = false;   // never leaves `home`
+    /// In home's registry (all_tasks, shutdown). A task registers when it
+    /// first suspends, so fork-join children that finish in their first
+    /// poll never touch the registry. Written and read only by the polling
+    /// thread (polls are ordered by the state word's acquire/release).
+    bool registered = false;
     /// The innermost suspended coroutine to resume when polled; written by
     /// the polling thread before it arms a wait (release via the arming CAS),
     /// read by the next poller after its acquire transition to running.

@@ -1,0 +1,63 @@
+// Micro-costs of futures on one loop: set_result then co_await (the future
+// is already done: no suspension, as `f.set_result(x); await f` in asyncio),
+// and co_await of a future that a call_soon callback sets later (the
+// awaiting task suspends and is woken through the run queue).
+#include <corio/corio.hpp>
+
+#include <cstdint>
+
+#include "bm_common.hpp"
+
+namespace {
+
+using corio_bench::ops_per_batch;
+
+corio::task<std::int64_t> set_then_await_batch() {
+    corio::event_loop& loop = corio::get_running_loop();
+    std::int64_t sum = 0;
+    for (std::int64_t i = 0; i < ops_per_batch; ++i) {
+        corio::future<std::int64_t> f = loop.create_future<std::int64_t>();
+        f.set_result(i);
+        sum += co_await f;
+    }
+    co_return sum;
+}
+
+void BM_future_set_then_await(benchmark::State& state) {
+    auto loop = corio::new_event_loop();
+    for (auto _ : state) {
+        if (loop->run_until_complete(set_then_await_batch()) != corio_bench::sum_below(ops_per_batch)) {
+            state.SkipWithError("wrong sum");
+            break;
+        }
+    }
+    loop->close();
+    corio_bench::report_per_op(state);
+}
+BENCHMARK(BM_future_set_then_await);
+
+corio::task<std::int64_t> await_then_set_batch() {
+    corio::event_loop& loop = corio::get_running_loop();
+    std::int64_t sum = 0;
+    for (std::int64_t i = 0; i < ops_per_batch; ++i) {
+        corio::future<std::int64_t> f = loop.create_future<std::int64_t>();
+        loop.call_soon([f, i]() mutable { f.set_result(i); });
+        sum += co_await f;
+    }
+    co_return sum;
+}
+
+void BM_future_await_then_set(benchmark::State& state) {
+    auto loop = corio::new_event_loop();
+    for (auto _ : state) {
+        if (loop->run_until_complete(await_then_set_batch()) != corio_bench::sum_below(ops_per_batch)) {
+            state.SkipWithError("wrong sum");
+            break;
+        }
+    }
+    loop->close();
+    corio_bench::report_per_op(state);
+}
+BENCHMARK(BM_future_await_then_set);
+
+}  // namespace
