@@ -116,6 +116,16 @@ public:
         }
     }
 
+    // ---- owner, when no thief exists (a scheduler of one loop) ------------
+    /// pop_oldest without the CAS: nobody else ever touches top_.
+    queue_entry pop_oldest_exclusive() noexcept {
+        const std::int64_t t = top_.load(std::memory_order_relaxed);
+        if (t >= bottom_.load(std::memory_order_relaxed)) return 0;
+        const queue_entry e = slots_[t & mask].load(std::memory_order_relaxed);
+        top_.store(t + 1, std::memory_order_relaxed);
+        return e;
+    }
+
     /// A snapshot; exact only when no one else touches the queue.
     std::int64_t size() const noexcept {
         const std::int64_t n = bottom_.load(std::memory_order_relaxed) - top_.load(std::memory_order_relaxed);

@@ -93,7 +93,7 @@ queue_entry loop_core::next_entry() {
         overflow_.pop_front();
         return e;
     }
-    return local_.pop_oldest();
+    return sched.single_loop ? local_.pop_oldest_exclusive() : local_.pop_oldest();
 }
 
 queue_entry loop_core::take_from_remote() {

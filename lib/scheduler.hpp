@@ -16,7 +16,8 @@ namespace corio::detail {
 struct loop_core;
 
 struct scheduler {
-    scheduler(std::size_t num_loops, bool asyncio_order) : idle(num_loops), asyncio_order(asyncio_order) {}
+    scheduler(std::size_t num_loops, bool asyncio_order)
+        : idle(num_loops), asyncio_order(asyncio_order), single_loop(num_loops == 1) {}
 
     /// Work for any loop, from outside the workers or from an overflowing
     /// local queue; wakes a sleeper if no worker is searching.
@@ -34,6 +35,8 @@ struct scheduler {
     /// Standalone loop: strict FIFO, no LIFO slot, no stealing, no inline
     /// fork-join; asyncio's exact order of callbacks and task steps.
     const bool asyncio_order;
+    /// One loop: nobody steals, so its queue needs no CAS to pop.
+    const bool single_loop;
     /// Set once by the runtime's shutdown; loops leave their run loop.
     std::atomic<bool> shutting_down{false};
     /// Set when shutdown starts cancelling: a task polled for the first time

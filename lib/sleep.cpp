@@ -12,11 +12,11 @@ bool sleep_operation::await_suspend(std::coroutine_handle<> h) {
     if (gen < 0) return false;
     // The timer keeps the task alive: it may fire on this loop while a
     // cancel has already resumed the task elsewhere.
+    // Two references: the timer heap's and ours (released by ~sleep_operation).
     timer_ = make_callback([task = task_ref(tl_task, true), gen = static_cast<std::uint32_t>(gen)] {
         wake(task.header(), gen);
-    });
+    }, 2);
     timer_->when = deadline_;
-    timer_->add_ref();  // ours, released by ~sleep_operation
     add_timer(tl_core, timer_);
     return true;
 }

@@ -288,7 +288,12 @@ bool wait_operation::await_suspend(std::coroutine_handle<> h) {
 
 void wait_operation::fire_wake(waiter_node* self) noexcept {
     auto* op = static_cast<wait_operation*>(self);
-    wake(op->task_, op->generation_);
+    task_header* const t = op->task_;
+    const std::uint32_t gen = op->generation_;
+    // release: pairs with the acquire in woken_by_cancel(); the node may be
+    // destroyed as soon as the task resumes, so it is not touched again.
+    op->fired_.store(true, std::memory_order_release);
+    wake(t, gen);
 }
 
 }  // namespace corio::detail

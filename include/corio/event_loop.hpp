@@ -92,8 +92,8 @@ public:
     /// call_soon from any thread; wakes the loop.
     template <class F>
     timer_handle call_soon_threadsafe(F&& fn) {
-        detail::callback_node* n = detail::make_callback(std::forward<F>(fn));
-        timer_handle h(n);
+        detail::callback_node* n = detail::make_callback(std::forward<F>(fn), 2);
+        timer_handle h(n, std::adopt_lock);
         detail::post_callback(core(), n);
         return h;
     }
@@ -103,9 +103,9 @@ public:
     }
     template <class F>
     timer_handle call_at(clock::time_point when, F&& fn) {
-        detail::callback_node* n = detail::make_callback(std::forward<F>(fn));
+        detail::callback_node* n = detail::make_callback(std::forward<F>(fn), 2);
         n->when = when;
-        timer_handle h(n);
+        timer_handle h(n, std::adopt_lock);
         detail::add_timer(core(), n);
         return h;
     }

@@ -98,9 +98,11 @@ public:
     template <bool Move>
     class wait_operation : public detail::wait_operation {
     public:
-        explicit wait_operation(future f) noexcept : detail::wait_operation(*f.state_), future_(std::move(f)) {}
+        // No reference taken: the awaited future (a variable, or a temporary
+        // of the co_await full-expression) outlives this awaiter.
+        explicit wait_operation(const future& f) noexcept : detail::wait_operation(*f.state_), future_(f) {}
         decltype(auto) await_resume() {
-            if (woken_by_cancel()) future_.cancel();
+            if (woken_by_cancel()) const_cast<future&>(future_).cancel();
             detail::throw_if_cancelled();
             auto& slot = future_.state_->result;
             if constexpr (std::is_void_v<T>) slot.value();
@@ -110,10 +112,10 @@ public:
         }
 
     private:
-        future future_;
+        const future& future_;
     };
     wait_operation<false> operator co_await() const& noexcept { return wait_operation<false>{*this}; }
-    wait_operation<true> operator co_await() && noexcept { return wait_operation<true>{std::move(*this)}; }
+    wait_operation<true> operator co_await() && noexcept { return wait_operation<true>{*this}; }
 
     detail::loop_core* loop_core() const noexcept { return state_->loop; }
     detail::completion& completion_state() const noexcept { return *state_; }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <utility>
 
 #include "corio/detail/callback.hpp"
@@ -12,9 +13,12 @@ namespace corio {
 class timer_handle {
 public:
     timer_handle() noexcept = default;
+    /// Takes a new reference on `node`.
     explicit timer_handle(detail::callback_node* node) noexcept : node_(node) {
         if (node_) node_->add_ref();
     }
+    /// Adopts a reference the caller already counted in `node`.
+    timer_handle(detail::callback_node* node, std::adopt_lock_t) noexcept : node_(node) {}
     timer_handle(const timer_handle& o) noexcept : timer_handle(o.node_) {}
     timer_handle(timer_handle&& o) noexcept : node_(std::exchange(o.node_, nullptr)) {}
     timer_handle& operator=(timer_handle o) noexcept {

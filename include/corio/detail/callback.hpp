@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/task_header.hpp"
 
 namespace corio::detail {
@@ -26,6 +27,9 @@ struct callback_node : schedulable {
     void (*destroy)(callback_node*) noexcept = nullptr;
 
     void add_ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+    // From the frame allocator's free lists: call_soon is a hot path.
+    static void* operator new(std::size_t size) { return allocate_frame(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
     void release() noexcept {
         // acq_rel: the last releaser destroys the callable other threads touched.
         if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(this);
@@ -46,9 +50,13 @@ struct callback_impl final : callback_node {
     F fn;
 };
 
+/// A node holding one reference per holder: `refs` = 1 (the queue or timer
+/// heap) or 2 (plus a timer_handle that adopts it).
 template <class F>
-callback_node* make_callback(F&& f) {
-    return new callback_impl<std::decay_t<F>>(std::decay_t<F>(std::forward<F>(f)));
+callback_node* make_callback(F&& f, std::uint32_t refs = 1) {
+    auto* n = new callback_impl<std::decay_t<F>>(std::decay_t<F>(std::forward<F>(f)));
+    n->refs.store(refs, std::memory_order_relaxed);
+    return n;
 }
 
 }  // namespace corio::detail

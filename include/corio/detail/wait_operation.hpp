@@ -7,6 +7,7 @@
 // for a standalone loop), never inline inside the completer's call.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 
@@ -28,7 +29,12 @@ public:
 
     /// After resuming: true when the wake-up came from cancel() rather than
     /// from the completion (the node was still linked; it is now unlinked).
-    bool woken_by_cancel() noexcept { return suspended_ && target_.remove_waiter(this); }
+    /// When the completion fired the node, the lock is not needed: `fired_`
+    /// is stored after the completer's last access to this node.
+    bool woken_by_cancel() noexcept {
+        if (!suspended_ || fired_.load(std::memory_order_acquire)) return false;
+        return target_.remove_waiter(this);
+    }
 
 private:
     static void fire_wake(waiter_node* self) noexcept;
@@ -38,6 +44,8 @@ private:
     task_header* task_ = nullptr;
     std::uint32_t generation_ = 0;
     bool suspended_ = false;
+    /// Written by the completer (release) once it no longer reads the node.
+    std::atomic<bool> fired_{false};
 };
 
 }  // namespace corio::detail
