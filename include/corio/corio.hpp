@@ -9,6 +9,7 @@
 #include "corio/gather.hpp"
 #include "corio/outcome.hpp"
 #include "corio/policy.hpp"
+#include "corio/runner.hpp"
 #include "corio/runtime.hpp"
 #include "corio/shield.hpp"
 #include "corio/sleep.hpp"
