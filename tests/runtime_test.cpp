@@ -1,0 +1,218 @@
+// corio::runtime and corio::run: asyncio.run on several worker threads.
+#include "corio/runtime.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "corio/create_task.hpp"
+#include "corio/gather.hpp"
+#include "corio/policy.hpp"
+#include "corio/sleep.hpp"
+#include "counted.hpp"
+
+using namespace std::chrono_literals;
+using corio_test::counted;
+
+namespace {
+corio::task<int> value_after_sleep(int v) {
+    co_await corio::sleep(1ms);
+    co_return v;
+}
+}  // namespace
+
+TEST_CASE("corio::run returns main's value", "[runtime][run]") {
+    REQUIRE(corio::run(value_after_sleep(5)) == 5);  // workers = hardware threads
+    REQUIRE(corio::run(value_after_sleep(6), {.workers = 1}) == 6);
+    corio::run([]() -> corio::task<void> { co_await corio::yield(); }(), {.workers = 2});
+    REQUIRE(*corio::run([]() -> corio::task<std::unique_ptr<int>> { co_return std::make_unique<int>(7); }(),
+                        {.workers = 2}) == 7);
+}
+
+TEST_CASE("corio::run rethrows main's exception", "[runtime][run]") {
+    REQUIRE_THROWS_WITH(corio::run(
+                            []() -> corio::task<int> {
+                                co_await corio::yield();
+                                throw std::runtime_error("main failed");
+                            }(),
+                            {.workers = 2}),
+                        "main failed");
+}
+
+TEST_CASE("a runtime runs with 1, 2 and 4 workers", "[runtime]") {
+    const std::size_t workers = GENERATE(1u, 2u, 4u);
+    corio::runtime rt({.workers = workers});
+    REQUIRE(rt.workers() == workers);
+    const int sum = rt.run_until_complete([]() -> corio::task<int> {
+        std::vector<corio::task<int>> children;
+        for (int i = 1; i <= 100; ++i) children.push_back(value_after_sleep(i));
+        int s = 0;
+        for (int v : co_await corio::gather(std::move(children))) s += v;
+        co_return s;
+    }());
+    REQUIRE(sum == 5050);
+    // A runtime runs several mains one after another.
+    REQUIRE(rt.run_until_complete(value_after_sleep(1)) == 1);
+}
+
+TEST_CASE("get_running_loop inside a task on a worker is one of the runtime's loops", "[runtime][policy]") {
+    corio::runtime rt({.workers = 4});
+    const bool ok = rt.run_until_complete([](corio::runtime& r) -> corio::task<bool> {
+        bool all = true;
+        for (int i = 0; i < 50; ++i) {
+            corio::event_loop& l = corio::get_running_loop();
+            bool found = false;
+            for (std::size_t w = 0; w < r.workers(); ++w) found = found || &l == &r.loop(w);
+            all = all && found && l.is_running();
+            co_await corio::sleep(100us);
+        }
+        co_return all;
+    }(rt));
+    REQUIRE(ok);
+}
+
+TEST_CASE("a pinned task stays on the loop it was created on", "[runtime][pinned]") {
+    corio::runtime rt({.workers = 4});
+    const bool stayed = rt.run_until_complete([]() -> corio::task<bool> {
+        std::vector<corio::task_handle<bool>> pinned;
+        for (int i = 0; i < 8; ++i) {
+            pinned.push_back(corio::create_task(
+                []() -> corio::task<bool> {
+                    corio::event_loop* const home = &corio::get_running_loop();
+                    const auto thread = std::this_thread::get_id();
+                    bool same = true;
+                    for (int j = 0; j < 100; ++j) {
+                        if (j % 2) co_await corio::sleep(50us);
+                        else co_await corio::yield();
+                        same = same && &corio::get_running_loop() == home && std::this_thread::get_id() == thread;
+                    }
+                    co_return same;
+                }(),
+                {.name = "pinned", .pinned = true}));
+        }
+        // Busy unpinned siblings, so other workers go looking for work to steal.
+        std::vector<corio::task<int>> noise;
+        for (int i = 0; i < 200; ++i) noise.push_back(value_after_sleep(i));
+        co_await corio::gather(std::move(noise));
+        bool all = true;
+        for (auto& h : pinned) all = (co_await h) && all;
+        co_return all;
+    }());
+    REQUIRE(stayed);
+}
+
+TEST_CASE("tasks left over when main returns are cancelled and their cleanup runs", "[runtime][cancel]") {
+    std::atomic<int> cleaned{0}, finished{0}, started{0};
+    corio::run(
+        [](std::atomic<int>& c, std::atomic<int>& f, std::atomic<int>& s) -> corio::task<void> {
+            for (int i = 0; i < 10; ++i) {
+                corio::create_task([](std::atomic<int>& c2, std::atomic<int>& f2,
+                                      std::atomic<int>& s2) -> corio::task<void> {
+                    ++s2;
+                    try {
+                        co_await corio::sleep(1h);
+                    } catch (const corio::cancelled_error&) {
+                        ++c2;
+                        throw;
+                    }
+                    ++f2;
+                }(c, f, s));
+            }
+            while (s < 10) co_await corio::sleep(100us);  // all reached their sleep (or are about to)
+            co_await corio::sleep(1ms);
+        }(cleaned, finished, started),
+        {.workers = 2});
+    REQUIRE(cleaned == 10);
+    REQUIRE(finished == 0);
+}
+
+TEST_CASE("a leftover task that awaits during its cleanup is awaited at exit", "[runtime][cancel]") {
+    std::atomic<bool> cleanup_done{false};
+    corio::run(
+        [](std::atomic<bool>& done) -> corio::task<void> {
+            corio::create_task([](std::atomic<bool>& d) -> corio::task<void> {
+                std::exception_ptr cancelled;
+                try {
+                    co_await corio::sleep(1h);
+                } catch (const corio::cancelled_error&) {
+                    cancelled = std::current_exception();
+                }
+                // C++ cannot co_await in a catch block: clean up after it.
+                co_await corio::sleep(2ms);
+                d = true;
+                if (cancelled) std::rethrow_exception(cancelled);
+            }(done));
+            co_await corio::sleep(1ms);
+        }(cleanup_done),
+        {.workers = 2});
+    REQUIRE(cleanup_done);
+}
+
+TEST_CASE("leftover task frames and results are freed at exit", "[runtime][counted]") {
+    counted::reset();
+    corio::run(
+        []() -> corio::task<void> {
+            for (int i = 0; i < 20; ++i)
+                corio::create_task([](counted c) -> corio::task<counted> {
+                    co_await corio::sleep(1h);
+                    co_return c;
+                }(counted(i)));
+            corio::create_task([](counted c) -> corio::task<counted> { co_return c; }(counted(99)));
+            co_await corio::sleep(1ms);
+        }(),
+        {.workers = 2});
+    REQUIRE(counted::alive() == 0);
+}
+
+TEST_CASE("rt.create_task from a non-worker std::thread runs the task", "[runtime][thread]") {
+    corio::runtime rt({.workers = 2});
+    std::vector<int> results(4, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&rt, &results, t] {
+            auto h = rt.create_task(value_after_sleep(t + 1));
+            results[static_cast<std::size_t>(t)] = rt.run_until_complete(h);  // blocks this thread
+        });
+    for (auto& th : threads) th.join();
+    REQUIRE(results == std::vector<int>{1, 2, 3, 4});
+}
+
+TEST_CASE("run_until_complete from a worker throws instead of deadlocking", "[runtime]") {
+    corio::runtime rt({.workers = 2});
+    const bool threw = rt.run_until_complete([](corio::runtime& r) -> corio::task<bool> {
+        try {
+            r.run_until_complete(value_after_sleep(1));
+        } catch (const std::runtime_error&) {
+            co_return true;
+        }
+        co_return false;
+    }(rt));
+    REQUIRE(threw);
+}
+
+TEST_CASE("shutdown is idempotent and the destructor after it is fine", "[runtime]") {
+    corio::runtime rt({.workers = 2});
+    REQUIRE(rt.run_until_complete(value_after_sleep(2)) == 2);
+    rt.shutdown();
+    rt.shutdown();
+}
+
+TEST_CASE("runtime loops are distinct and indexed", "[runtime]") {
+    corio::runtime rt({.workers = 3});
+    std::set<corio::event_loop*> loops;
+    for (std::size_t i = 0; i < rt.workers(); ++i) loops.insert(&rt.loop(i));
+    REQUIRE(loops.size() == 3);
+    REQUIRE_THROWS_AS(rt.loop(3), std::out_of_range);
+}
+
+TEST_CASE("run_options debug sets every worker loop's debug flag", "[runtime]") {
+    corio::runtime rt({.workers = 2, .debug = true});
+    REQUIRE(rt.loop(0).get_debug());
+    REQUIRE(rt.loop(1).get_debug());
+}
