@@ -1,5 +1,7 @@
 // The type-erased cores of gather, wait and wait_for.
+#include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "corio/gather.hpp"
 #include "corio/policy.hpp"
@@ -28,69 +30,69 @@ bool failed(const task_ref& t) { return t.cancelled() || t.exception() != nullpt
 
 task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast) {
     std::exception_ptr error;
-    for (auto& h : handles) {
+    if (fail_fast && !handles.empty()) {
+        // Wake at the first failure in time, whichever child it is (asyncio).
         try {
-            co_await h.wait_done();
+            const std::ptrdiff_t first = co_await wait_for_condition(handles, wake_condition::first_failure, std::nullopt);
+            const task_ref& h = handles[static_cast<std::size_t>(first)];
+            if (failed(h)) error = h.cancelled() ? std::make_exception_ptr(cancelled_error()) : h.exception();
         } catch (const cancelled_error&) {
             error = std::current_exception();  // the gather itself was cancelled
-            break;
         }
-        if (fail_fast && failed(h)) {
-            error = h.cancelled() ? std::make_exception_ptr(cancelled_error()) : h.exception();
-            break;
-        }
-    }
-    if (error || !fail_fast) {
-        // Cancel what is left only on failure; gather_settled just waits.
         if (error)
             for (auto& h : handles) h.cancel();
-        for (auto& h : handles)
-            if (auto interrupted = co_await await_end_regardless(h); interrupted && !error) error = interrupted;
     }
+    // Every child ends before we return, even if we are cancelled meanwhile.
+    for (auto& h : handles)
+        if (auto interrupted = co_await await_end_regardless(h); interrupted && !error) error = interrupted;
     co_return error;
 }
 
-task<void> wait_for_condition(std::vector<task_ref> handles, completion_condition condition,
-                              std::optional<clock::duration> timeout) {
+task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, wake_condition condition,
+                                        std::optional<clock::duration> timeout) {
     struct state {
-        state(future<void> f, std::size_t n, completion_condition c) : signal(std::move(f)), remaining(n), condition(c) {}
+        state(future<void> f, std::size_t n, wake_condition c) : signal(std::move(f)), remaining(n), condition(c) {}
         future<void> signal;
         std::atomic<std::size_t> remaining;
-        completion_condition condition;
+        std::atomic<std::ptrdiff_t> satisfied_by{-1};
+        wake_condition condition;
     };
     auto st = std::make_shared<state>(get_running_loop().create_future<void>(), handles.size(), condition);
     auto satisfied = [](const state& s, const task_ref& t, std::size_t remaining) {
         switch (s.condition) {
-            case completion_condition::first_completed: return true;
-            case completion_condition::first_exception:
-                return remaining == 0 || (!t.cancelled() && t.exception() != nullptr);
-            case completion_condition::all_completed: return remaining == 0;
+            case wake_condition::first_completed: return true;
+            case wake_condition::first_exception: return remaining == 0 || (!t.cancelled() && t.exception() != nullptr);
+            case wake_condition::first_failure: return remaining == 0 || failed(t);
+            case wake_condition::all_completed: return remaining == 0;
         }
         return true;
     };
     std::vector<std::uintptr_t> tokens;
     tokens.reserve(handles.size());
-    for (auto& h : handles) {
-        tokens.push_back(h.add_done_callback([st, satisfied](const task_ref& t) {
+    for (std::size_t i = 0; i < handles.size(); ++i) {
+        const auto index = static_cast<std::ptrdiff_t>(i);
+        tokens.push_back(handles[i].add_done_callback([st, satisfied, index](const task_ref& t) {
             const std::size_t remaining = st->remaining.fetch_sub(1, std::memory_order_acq_rel) - 1;
-            if (satisfied(*st, t, remaining) && !st->signal.done()) {
-                try {
-                    st->signal.set_result();
-                } catch (const invalid_state_error&) {
-                    // another callback, on another loop, got there first
-                }
-            }
+            if (!satisfied(*st, t, remaining)) return;
+            // The first callback to satisfy the condition (callbacks of
+            // different tasks may run on different loops at once) names it.
+            std::ptrdiff_t none = -1;
+            if (st->satisfied_by.compare_exchange_strong(none, index, std::memory_order_acq_rel)) st->signal.set_result();
         }));
     }
     std::exception_ptr cancelled;
     try {
-        if (timeout) co_await await_with_timeout(ensure_future([](future<void> f) -> task<void> { co_await f; }(st->signal)), *timeout);
-        else co_await st->signal;
+        if (timeout)
+            co_await await_with_timeout(ensure_future([](future<void> f) -> task<void> { co_await f; }(st->signal)),
+                                        *timeout);
+        else
+            co_await st->signal;
     } catch (const cancelled_error&) {
         cancelled = std::current_exception();
     }
     for (std::size_t i = 0; i < handles.size(); ++i) handles[i].remove_done_callback(tokens[i]);
     if (cancelled) std::rethrow_exception(cancelled);
+    co_return st->satisfied_by.load(std::memory_order_acquire);
 }
 
 task<bool> await_with_timeout(task_ref target, clock::duration timeout) {

@@ -91,14 +91,22 @@ void block_until_done(completion& c) {
     w.cv.wait(lock, [&] { return w.done; });
 }
 
-void run_until_done(loop_core* loop, completion& c) {
-    if (loop->sched.loops.size() != 1 || !loop->sched.asyncio_order) {
-        block_until_done(c);  // a runtime's loop: its worker drives it
-        return;
+void check_can_run(loop_core* loop) {
+    if (!loop->sched.asyncio_order) {
+        if (tl_core) throw std::runtime_error("cannot block inside a running event loop; co_await instead");
+        return;  // a runtime's loop: its worker drives it, the caller blocks
     }
     if (loop->closed.load()) throw std::runtime_error("Event loop is closed");
     if (loop->running.load()) throw std::runtime_error("This event loop is already running");
     if (tl_core) throw std::runtime_error("Cannot run the event loop while another loop is running");
+}
+
+void run_until_done(loop_core* loop, completion& c) {
+    check_can_run(loop);
+    if (!loop->sched.asyncio_order) {
+        block_until_done(c);
+        return;
+    }
     drive_until(loop, c);
     if (!c.done()) throw std::runtime_error("Event loop stopped before the task or future completed");
 }
@@ -136,9 +144,8 @@ event_loop::~event_loop() {
 
 void event_loop::run_forever() {
     auto* c = core();
-    if (c->closed.load()) throw std::runtime_error("Event loop is closed");
-    if (c->running.load()) throw std::runtime_error("This event loop is already running");
-    if (detail::tl_core) throw std::runtime_error("Cannot run the event loop while another loop is running");
+    detail::check_can_run(c);
+    if (!c->sched.asyncio_order) throw std::runtime_error("a runtime's loops are run by its workers");
     c->running.store(true, std::memory_order_release);
     c->run_loop();
     c->stop_requested.store(false, std::memory_order_relaxed);

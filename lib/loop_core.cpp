@@ -39,6 +39,35 @@ loop_core::~loop_core() {
 void loop_core::run_loop() {
     loop_core* const saved_core = tl_core;
     tl_core = this;
+    if (sched.asyncio_order) run_rounds();
+    else run_worker();
+    tl_core = saved_core;
+}
+
+void loop_core::run_rounds() {
+    // asyncio's _run_once: due timers and callbacks posted from other
+    // threads join the ready queue; then exactly the entries ready at the
+    // start of the round run (what they schedule waits for the next round);
+    // stop() takes effect between rounds, so a round always finishes.
+    for (;;) {
+        fire_due_timers();
+        for (queue_entry e; (e = take_from_remote()) != 0;) push_local(e);
+        std::size_t ready = overflow_.size() + static_cast<std::size_t>(local_.size());
+        if (ready == 0) {
+            if (stop_requested.load(std::memory_order_acquire)) break;
+            park_until_work();
+            continue;
+        }
+        for (; ready > 0; --ready) {
+            const queue_entry e = next_ready();
+            if (!e) break;
+            run_entry(e);
+        }
+        if (stop_requested.load(std::memory_order_acquire)) break;
+    }
+}
+
+void loop_core::run_worker() {
     while (!stop_requested.load(std::memory_order_acquire) && !sched.shutting_down.load(std::memory_order_acquire)) {
         if (queue_entry e = next_entry()) {
             run_entry(e);
@@ -60,7 +89,6 @@ void loop_core::run_loop() {
         searching_ = false;
         if (sched.idle.transition_from_searching()) sched.notify_parked();
     }
-    tl_core = saved_core;
 }
 
 void loop_core::run_entry(queue_entry e) noexcept {
@@ -74,20 +102,24 @@ queue_entry loop_core::next_entry() {
         fire_due_timers();
         // Local pushes only glance at the idle set (maybe_should_wakeup);
         // here the full check makes sure a sleeper is woken for a backlog.
-        if (!sched.asyncio_order && local_.size() > 1 && sched.idle.notify_should_wakeup()) sched.notify_parked();
+        if (local_.size() > 1 && sched.idle.notify_should_wakeup()) sched.notify_parked();
     }
     if (!inbox_.empty()) {
         // Callbacks and pinned tasks posted to this loop: they can run
         // nowhere else, and call_soon expects them soon.
         if (queue_entry e = inbox_.pop()) return e;
     }
-    if (!sched.asyncio_order && lifo_slot_.load(std::memory_order_relaxed) != 0) {
+    if (lifo_slot_.load(std::memory_order_relaxed) != 0) {
         if (queue_entry e = lifo_slot_.exchange(0, std::memory_order_acquire)) {
             if (++lifo_streak_ <= max_lifo_streak) return e;
             push_local(e);
         }
     }
     lifo_streak_ = 0;
+    return next_ready();
+}
+
+queue_entry loop_core::next_ready() {
     if (!overflow_.empty()) {
         queue_entry e = overflow_.front();
         overflow_.pop_front();

@@ -95,7 +95,12 @@ struct loop_core {
     exception_handler handler;
 
 private:
+    void run_rounds();
+    void run_worker();
+    /// A worker's next entry: fairness checks, inbox, LIFO slot, then FIFO.
     queue_entry next_entry();
+    /// The oldest ready entry (overflow, then the local queue).
+    queue_entry next_ready();
     queue_entry take_from_remote();
     queue_entry search();
     queue_entry steal_from(loop_core& victim);

@@ -43,6 +43,9 @@ detail::promise<T>* spawn_task(task<T>&& t, loop_core* loop, const task_options&
 }
 /// Drives a standalone loop (or blocks a foreign thread) until `c` is done.
 void run_until_done(loop_core* loop, completion& c);
+/// Throws std::runtime_error if `loop` cannot be run from this thread now
+/// (closed, already running, another loop running here).
+void check_can_run(loop_core* loop);
 void add_timer(loop_core* loop, callback_node* node);
 }  // namespace detail
 
@@ -59,6 +62,9 @@ public:
     /// Throws std::runtime_error if the loop is closed or already running.
     template <class T>
     T run_until_complete(task<T> t) {
+        // Refuse before spawning: a refused task must not run later (asyncio
+        // checks the loop before ensure_future).
+        detail::check_can_run(core());
         return run_until_complete(create_task(std::move(t)));
     }
     template <class T>

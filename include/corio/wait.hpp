@@ -16,13 +16,14 @@
 
 namespace corio {
 
-enum class completion_condition { first_completed, first_exception, all_completed };
+// Same numbering as detail::wake_condition where the names match.
+enum class completion_condition { first_completed = 0, first_exception = 1, all_completed = 3 };
 inline constexpr completion_condition first_completed = completion_condition::first_completed;
 inline constexpr completion_condition first_exception = completion_condition::first_exception;
 inline constexpr completion_condition all_completed = completion_condition::all_completed;
 
 struct wait_options {
-    std::optional<clock::duration> timeout;
+    std::optional<clock::duration> timeout{};
     completion_condition return_when = all_completed;
 };
 
@@ -33,10 +34,15 @@ struct wait_result {
 };
 
 namespace detail {
+/// What wait_for_condition waits for: asyncio.wait's three, plus gather's
+/// "first failure" (an exception or a cancellation).
+enum class wake_condition { first_completed, first_exception, first_failure, all_completed };
+
 /// Suspends until `condition` holds over `handles` or the timeout passes.
-/// Cancels nothing (asyncio.wait).
-task<void> wait_for_condition(std::vector<task_ref> handles, completion_condition condition,
-                              std::optional<clock::duration> timeout);
+/// Returns the index of the handle whose completion satisfied it (-1 on
+/// timeout). Cancels nothing (asyncio.wait).
+task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, wake_condition condition,
+                                        std::optional<clock::duration> timeout);
 /// Awaits `target` for at most `timeout`; on timeout cancels it and awaits
 /// its end. Returns true if the timeout fired. If the awaiting task is
 /// cancelled, `target` is cancelled and awaited too.
@@ -48,7 +54,8 @@ task<bool> await_with_timeout(task_ref target, clock::duration timeout);
 template <class T>
 task<wait_result<T>> wait(std::vector<task_handle<T>> handles, wait_options options = {}) {
     if (handles.empty()) throw std::invalid_argument("wait() needs at least one task");
-    co_await detail::wait_for_condition({handles.begin(), handles.end()}, options.return_when, options.timeout);
+    co_await detail::wait_for_condition({handles.begin(), handles.end()},
+                                        static_cast<detail::wake_condition>(options.return_when), options.timeout);
     wait_result<T> result;
     for (auto& h : handles) (h.done() ? result.done : result.pending).push_back(std::move(h));
     co_return result;
@@ -89,7 +96,8 @@ std::vector<future<T>> as_completed(const std::vector<task_handle<T>>& handles) 
             if (done.cancelled()) slot.cancel();
             else if (auto e = done.exception()) slot.set_exception(e);
             else if constexpr (std::is_void_v<T>) slot.set_result();
-            else slot.set_result(done.result());
+            else if constexpr (std::is_copy_constructible_v<T>) slot.set_result(done.result());
+            else slot.set_result(task_handle<T>(done).take_result());  // move-only: moved out of the task
         });
     }
     return st->slots;

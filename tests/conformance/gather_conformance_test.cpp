@@ -68,39 +68,34 @@ TEST_CASE("gather propagates a first child's exception and cancels the other chi
     REQUIRE(f.finished == 0);
 }
 
-// Known library bug (see the report): join_all awaits the children in
-// argument order, so a failure is only noticed once every child before it
-// has finished. asyncio propagates the first exception as soon as it
-// happens. The slow siblings sleep 1 s (not 1 h) so that the bug makes
-// these tests fail instead of hanging the suite.
+// asyncio propagates the first exception as soon as it happens, whatever
+// the failing child's position. The siblings sleep an hour: if gather
+// waited for them, the test would time out; the counts show they were
+// cancelled instead.
 TEST_CASE("gather propagates the first exception at once, whatever the failing child's position",
-          "[gather][conformance][cancel][!mayfail]") {
+          "[gather][conformance][cancel]") {
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     flags f;
-    const auto start = corio::clock::now();
     const bool threw = corio_test::run_in(mode, [&]() -> corio::task<bool> {
         try {
-            co_await corio::gather(watched(1s, 1, f), fail_after(2ms), watched(1s, 3, f));
+            co_await corio::gather(watched(1h, 1, f), fail_after(2ms), watched(1h, 3, f));
         } catch (const std::runtime_error&) {
             co_return true;
         }
         co_return false;
     });
-    const auto elapsed = corio::clock::now() - start;
     REQUIRE(threw);
-    CHECK(elapsed < 500ms);  // not after the 1 s siblings finished
     CHECK(f.cancelled == 2);
     CHECK(f.finished == 0);
 }
 
 TEST_CASE("gather of a vector propagates a failure at once and cancels the rest",
-          "[gather][conformance][cancel][!mayfail]") {
+          "[gather][conformance][cancel]") {
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     flags f;
-    const auto start = corio::clock::now();
     const bool threw = corio_test::run_in(mode, [&]() -> corio::task<bool> {
         std::vector<corio::task<int>> children;
-        for (int i = 0; i < 5; ++i) children.push_back(watched(1s, i, f));
+        for (int i = 0; i < 5; ++i) children.push_back(watched(1h, i, f));
         children.push_back(fail_after(1ms));
         try {
             co_await corio::gather(std::move(children));
@@ -109,9 +104,7 @@ TEST_CASE("gather of a vector propagates a failure at once and cancels the rest"
         }
         co_return false;
     });
-    const auto elapsed = corio::clock::now() - start;
     REQUIRE(threw);
-    CHECK(elapsed < 500ms);
     CHECK(f.cancelled == 5);
 }
 

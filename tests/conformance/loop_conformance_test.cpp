@@ -133,10 +133,9 @@ TEST_CASE("a closed loop refuses to run", "[event_loop][conformance]") {
 }
 
 TEST_CASE("run_until_complete on a running loop throws and does not schedule the coroutine",
-          "[event_loop][conformance][!mayfail]") {
+          "[event_loop][conformance]") {
     // asyncio checks _check_running() before ensure_future(): the coroutine
-    // is never scheduled. corio's run_until_complete(task) calls
-    // create_task first, so the rejected coroutine still runs later.
+    // is never scheduled.
     auto loop = corio::new_event_loop();
     bool ran = false;
     const bool threw = loop->run_until_complete([](corio::event_loop& l, bool& r) -> corio::task<bool> {
@@ -156,7 +155,7 @@ TEST_CASE("run_until_complete on a running loop throws and does not schedule the
     REQUIRE_FALSE(ran);
 }
 
-TEST_CASE("stop() lets the current batch of ready callbacks finish", "[event_loop][conformance][!mayfail]") {
+TEST_CASE("stop() lets the current batch of ready callbacks finish", "[event_loop][conformance]") {
     // asyncio's run_forever runs every callback that was ready when the
     // iteration began, then checks _stopping: b runs in the same run.
     auto loop = corio::new_event_loop();
@@ -168,7 +167,7 @@ TEST_CASE("stop() lets the current batch of ready callbacks finish", "[event_loo
     REQUIRE(order == std::vector<char>{'a', 'b'});
 }
 
-TEST_CASE("stop() before run_forever runs the ready callbacks once, then returns", "[event_loop][conformance][!mayfail]") {
+TEST_CASE("stop() before run_forever runs the ready callbacks once, then returns", "[event_loop][conformance]") {
     // asyncio: "If stop() is called before run_forever() is called, the loop
     // will poll the I/O selector once ... run all callbacks scheduled ... and then exit."
     auto loop = corio::new_event_loop();
