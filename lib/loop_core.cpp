@@ -209,9 +209,11 @@ bool loop_core::fire_due_timers() {
 
 queue_entry loop_core::search() {
     if (queue_entry e = inbox_.pop()) return e;
-    if (sched.asyncio_order || sched.loops.size() == 1) return sched.injection.pop();
+    // Every loop, a lone one included, searches under the idle set's
+    // protocol: a searcher that goes to sleep last re-checks the queues, and
+    // that re-check is what catches a push racing with its sleep.
     if (!searching_) searching_ = sched.idle.transition_to_searching();
-    if (searching_) {
+    if (searching_ && !sched.single_loop) {
         const std::size_t n = sched.loops.size();
         rng_ ^= rng_ << 13;
         rng_ ^= rng_ >> 7;

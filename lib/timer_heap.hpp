@@ -44,9 +44,12 @@ public:
         return n;
     }
 
-    /// Rebuilds without cancelled nodes when they are the majority.
+    /// Rebuilds without cancelled nodes when they are the majority. Counting
+    /// them costs a scan, so it runs only when the heap has doubled since the
+    /// last scan: amortised O(1) per timer, memory within twice the live set.
     void compact_if_worthwhile() {
-        if (heap_.size() < 64) return;
+        if (heap_.size() < 64 || heap_.size() < 2 * size_at_last_scan_) return;
+        size_at_last_scan_ = heap_.size();
         std::size_t cancelled = 0;
         for (auto& e : heap_) cancelled += e.node->cancelled.load(std::memory_order_relaxed) ? 1 : 0;
         if (2 * cancelled <= heap_.size()) return;
@@ -57,6 +60,7 @@ public:
         });
         heap_.erase(keep, heap_.end());
         std::make_heap(heap_.begin(), heap_.end(), later);
+        size_at_last_scan_ = heap_.size();
     }
 
     std::size_t size() const noexcept { return heap_.size(); }
@@ -86,6 +90,7 @@ private:
 
     std::vector<entry> heap_;
     std::uint64_t next_seq_ = 0;
+    std::size_t size_at_last_scan_ = 0;
 };
 
 }  // namespace corio::detail
