@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test in the three builds CI requires
-# (STYLE.md "Tests"): Release, ASan+UBSan (GCC, -O1), TSan (Clang 14).
+# (STYLE.md "Tests"): Release (GCC 12), ASan+UBSan (Clang 14, -O1), TSan (Clang 14).
 # Usage: tools/test.sh [preset...]   (default: release asan tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
