@@ -103,11 +103,6 @@ public:
         return true;
     }
 
-    std::size_t num_sleepers() {
-        std::lock_guard lock(mutex_);
-        return sleepers_.size();
-    }
-
 private:
     static constexpr std::uint32_t pack(std::uint32_t unparked, std::uint32_t searching) noexcept {
         return (unparked << 16) | searching;

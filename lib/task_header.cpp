@@ -149,8 +149,6 @@ bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexc
     return after_poll(t, extra_refs);
 }
 
-task_header* current_task_header() noexcept { return tl_task; }
-loop_core* current_loop_core() noexcept { return tl_core; }
 
 void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
     if (!loop) loop = tl_core;

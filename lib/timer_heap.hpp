@@ -63,7 +63,6 @@ public:
         size_at_last_scan_ = heap_.size();
     }
 
-    std::size_t size() const noexcept { return heap_.size(); }
     bool empty() const noexcept { return heap_.empty(); }
 
     void clear() noexcept {

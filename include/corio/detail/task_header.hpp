@@ -111,9 +111,6 @@ struct task_header : schedulable, completion {
 
 // ---- operations on tasks, implemented in lib/task_header.cpp -------------
 
-/// The task being polled on this thread (null outside tasks).
-task_header* current_task_header() noexcept;
-
 /// Step 1 of the protocol for the current task: records `h` as the resume
 /// point and arms a wait. Returns the generation, or -1 if a cancellation is
 /// pending (the caller must then not suspend). Throws std::logic_error when
@@ -151,9 +148,6 @@ bool try_run_inline(task_header* child) noexcept;
 /// Makes `t` (a fresh coroutine frame) a spawned task on `loop` (or the
 /// current loop when null) and enqueues it.
 void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned);
-
-/// The loop core of the loop running on this thread, or null.
-loop_core* current_loop_core() noexcept;
 
 /// Completion of a spawned task, called from final_suspend.
 void complete_spawned(task_header* t, completion_status s) noexcept;
