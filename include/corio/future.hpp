@@ -13,6 +13,7 @@
 
 #include "corio/detail/completion.hpp"
 #include "corio/detail/done_callback.hpp"
+#include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/result_slot.hpp"
 #include "corio/detail/wait_operation.hpp"
 #include "corio/errors.hpp"
@@ -23,6 +24,9 @@ namespace detail {
 template <class T>
 struct future_state : completion {
     explicit future_state(loop_core* l) noexcept : loop(l) {}
+    // Per-thread free lists, as for frames: a future per wait is common.
+    static void* operator new(std::size_t size) { return allocate_frame(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
     std::atomic<std::uint32_t> refs{1};
     loop_core* loop;
     result_slot<T> result;
