@@ -13,8 +13,9 @@
 //                                3. if nobody searches and someone sleeps: wake one,
 //                                   counting it as searching at once
 //   sleeper:    1. seq_cst RMW of state_ (transition_to_parked)
-//               2. if it was the last searcher: re-checks every queue and,
-//                  if any has work, wakes a worker (maybe itself)
+//               2. re-checks every queue (required of the last searcher;
+//                  corio has every sleeper do it) and, if any has work,
+//                  wakes a worker (maybe itself)
 //               3. parks (an unpark that came earlier makes park return)
 // By the seq_cst order of the two RMWs on state_, either the publisher sees
 // the searcher (and that searcher, or the last searcher after it, re-checks
@@ -54,13 +55,12 @@ public:
     /// then wake another worker, if one sleeps, to keep work spreading).
     bool transition_from_searching() noexcept { return searching(state_.fetch_sub(1, std::memory_order_seq_cst)) == 1; }
 
-    /// Step 1 of sleeping. Returns true when the worker was the last searcher.
-    bool transition_to_parked(std::size_t worker, bool is_searching) {
+    /// Step 1 of sleeping: counts the worker as parked (and no longer
+    /// searching) and lists it as a sleeper.
+    void transition_to_parked(std::size_t worker, bool is_searching) {
         std::lock_guard lock(mutex_);
-        const std::uint32_t delta = pack(1, is_searching ? 1 : 0);
-        const std::uint32_t before = state_.fetch_sub(delta, std::memory_order_seq_cst);
+        state_.fetch_sub(pack(1, is_searching ? 1 : 0), std::memory_order_seq_cst);
         sleepers_.push_back(worker);
-        return is_searching && searching(before) == 1;
     }
 
     /// Publisher's step 2: whether a sleeper should be woken.

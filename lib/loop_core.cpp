@@ -261,10 +261,13 @@ bool loop_core::has_work_seq_cst() const noexcept {
 void loop_core::park_until_work() {
     merge_incoming_timers();
     const auto deadline = timers_.next_deadline();
-    // Sleep protocol (idle_set.hpp), sleeper's side.
-    const bool last_searcher = sched.idle.transition_to_parked(index, searching_);
+    // Sleep protocol (idle_set.hpp), sleeper's side. The protocol needs only
+    // the last searcher to re-check; every sleeper does, because a loop that
+    // never searched (a standalone loop's rounds) must not miss a push that
+    // raced with its last look at the queues either. It is the slow path.
+    sched.idle.transition_to_parked(index, searching_);
     searching_ = false;
-    if (last_searcher && sched.any_work_pending()) sched.notify_parked();
+    if (sched.any_work_pending()) sched.notify_parked();
     if (inbox_.empty() && !stop_requested.load(std::memory_order_acquire) &&
         !sched.shutting_down.load(std::memory_order_acquire))
         park.park(deadline);
