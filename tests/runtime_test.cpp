@@ -216,3 +216,68 @@ TEST_CASE("run_options debug sets every worker loop's debug flag", "[runtime]") 
     REQUIRE(rt.loop(0).get_debug());
     REQUIRE(rt.loop(1).get_debug());
 }
+
+TEST_CASE("a task that never suspends is made to yield after its budget", "[runtime][fairness]") {
+    // One worker. `spinner` awaits an already-completed future over and over,
+    // which never suspends by itself; it stops only once `other` has run. If
+    // the cooperative budget did not force a yield, `other` would never run
+    // and this test would hang.
+    std::atomic<bool> other_ran{false};
+    std::size_t awaits = 0;
+    corio::run(
+        [](std::atomic<bool>& ran, std::size_t& n) -> corio::task<void> {
+            auto other = corio::create_task([](std::atomic<bool>& r) -> corio::task<void> {
+                r.store(true);
+                co_return;
+            }(ran));
+            auto done = corio::get_running_loop().create_future<int>();
+            done.set_result(1);
+            while (!ran.load()) n += static_cast<std::size_t>(co_await done);
+            co_await other;
+        }(other_ran, awaits),
+        {.workers = 1});
+    REQUIRE(other_ran.load());
+    REQUIRE(awaits >= 1);
+}
+
+TEST_CASE("two tasks waking each other cannot starve a third", "[runtime][fairness]") {
+    // One worker. A and B hand a token back and forth through futures: each
+    // wake-up puts the other in the LIFO slot. The slot is capped, so the
+    // third task, queued behind them, runs and ends the game. Without the
+    // cap this test would hang.
+    struct game {
+        std::atomic<bool> over{false};
+        std::atomic<int> rounds{0};
+    } g;
+    corio::run(
+        [](game& g) -> corio::task<void> {
+            auto ping = std::make_shared<corio::future<void>>(corio::get_running_loop().create_future<void>());
+            auto pong = std::make_shared<corio::future<void>>(corio::get_running_loop().create_future<void>());
+            auto player = [](game& g, std::shared_ptr<corio::future<void>> mine,
+                             std::shared_ptr<corio::future<void>> theirs) -> corio::task<void> {
+                while (!g.over.load()) {
+                    co_await *mine;
+                    *mine = corio::get_running_loop().create_future<void>();
+                    g.rounds.fetch_add(1);
+                    auto next = *theirs;
+                    next.set_result();
+                }
+            };
+            auto a = corio::create_task(player(g, ping, pong));
+            auto b = corio::create_task(player(g, pong, ping));
+            // Awaited through a future, not its handle: awaiting an unstarted
+            // task's handle would run it inline at once (fork-join fast path).
+            auto referee_done = corio::get_running_loop().create_future<void>();
+            (void)corio::create_task([](game& g, corio::future<void> done) -> corio::task<void> {
+                g.over.store(true);
+                done.set_result();
+                co_return;
+            }(g, referee_done));
+            ping->set_result();  // serve
+            co_await referee_done;
+            a.cancel();
+            b.cancel();
+        }(g),
+        {.workers = 1});
+    REQUIRE(g.over.load());
+}
