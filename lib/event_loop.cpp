@@ -40,10 +40,7 @@ void post_callback(loop_core* loop, callback_node* node) noexcept {
     else loop->push_inbox(e);  // only this loop may run it (a local entry could be stolen)
 }
 
-void add_timer(loop_core* loop, callback_node* node) {
-    node->loop = loop;
-    loop->add_timer(node);
-}
+void add_timer(loop_core* loop, callback_node* node) { loop->add_timer(node); }
 
 namespace {
 /// A foreign thread blocked until a completion fires.

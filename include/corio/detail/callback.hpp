@@ -22,7 +22,6 @@ struct callback_node : schedulable {
     /// a race the caller accepted, as in asyncio).
     std::atomic<bool> cancelled{false};
     std::chrono::steady_clock::time_point when{};  // deadline, for timers
-    loop_core* loop = nullptr;
     void (*invoke)(callback_node*) = nullptr;
     void (*destroy)(callback_node*) noexcept = nullptr;
 
