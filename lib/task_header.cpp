@@ -182,17 +182,26 @@ void complete_spawned(task_header* t, completion_status s) noexcept {
     complete(t, s);
 }
 
-std::int64_t arm_wait(std::coroutine_handle<> h) {
+namespace {
+/// The current task is about to suspend at `h`: registers it, records the
+/// resume point and sets `flag` (waiting, or notified for a yield), unless a
+/// cancellation is pending. Returns the state before, or -1 if cancelled.
+std::int64_t prepare_suspension(std::coroutine_handle<> h, std::uint64_t flag, const char* what) {
     task_header* t = tl_task;
-    if (!t) throw std::logic_error("corio: awaited a corio awaitable outside a corio task");
+    if (!t) throw std::logic_error(what);
     register_before_suspending(t);
     t->resume_point = h;
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
     do {
         if (s & ts::cancel_requested) return -1;
-        // release: publishes resume_point to the waker's acquire CAS.
-    } while (!t->state.compare_exchange_weak(s, s | ts::waiting, std::memory_order_release, std::memory_order_relaxed));
-    return ts::generation(s);
+        // release: publishes resume_point to the waker's (or next poller's) acquire.
+    } while (!t->state.compare_exchange_weak(s, s | flag, std::memory_order_release, std::memory_order_relaxed));
+    return static_cast<std::int64_t>(ts::generation(s));
+}
+}  // namespace
+
+std::int64_t arm_wait(std::coroutine_handle<> h) {
+    return prepare_suspension(h, ts::waiting, "corio: awaited a corio awaitable outside a corio task");
 }
 
 namespace {
@@ -253,15 +262,8 @@ bool consume_budget() noexcept {
 }
 
 bool yield_current(std::coroutine_handle<> h) {
-    task_header* t = tl_task;
-    if (!t) throw std::logic_error("corio: yield outside a corio task");
-    register_before_suspending(t);
-    t->resume_point = h;
-    std::uint64_t s = t->state.load(std::memory_order_relaxed);
-    do {
-        if (s & ts::cancel_requested) return false;
-    } while (!t->state.compare_exchange_weak(s, s | ts::notified, std::memory_order_release, std::memory_order_relaxed));
-    return true;
+    // Notified while running: after_poll puts it behind everything ready.
+    return prepare_suspension(h, ts::notified, "corio: yield outside a corio task") >= 0;
 }
 
 // ---- wait_operation ------------------------------------------------------------
