@@ -9,17 +9,8 @@ cmake --preset release
 cmake --build --preset release -j"$(nproc)"
 
 bin=build/release/bin   # CMAKE_RUNTIME_OUTPUT_DIRECTORY of the top project
-if [[ -x "$bin/corio-bench" ]]; then
-  echo "==> corio-bench --workers 2 --reps 3"
-  "$bin/corio-bench" --workers 2 --reps 3
-else
-  echo "run-main: $bin/corio-bench not built yet (tools/corio-bench has no sources); skipping"
-fi
+echo "==> corio-bench --workers 2 --reps 3 --table"
+"$bin/corio-bench" --workers 2 --reps 3 --table
 
-example=example_hello_world
-if [[ -x "$bin/$example" ]]; then
-  echo "==> $example"
-  "$bin/$example"
-else
-  echo "run-main: $bin/$example not built yet (no examples/hello_world.cpp); skipping"
-fi
+echo "==> example_hello_world"
+"$bin/example_hello_world"
