@@ -137,6 +137,9 @@ event_loop::event_loop(std::unique_ptr<detail::loop_core> core) : core_(std::mov
 
 event_loop::~event_loop() {
     if (core_->sched.asyncio_order && !core_->running.load()) core_->cancel_and_drain_tasks();
+    // A standalone loop owns its scheduler, hence its default executor: the
+    // tasks are gone, so running jobs only complete abandoned futures.
+    if (core_->sched.asyncio_order) core_->sched.shutdown_default_executor(detail::executor_shutdown_timeout);
 }
 
 void event_loop::run_forever() {

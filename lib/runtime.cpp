@@ -32,6 +32,8 @@ runtime::runtime(run_options options) {
         impl_->loops.push_back(std::make_shared<event_loop>(std::move(core)));
         impl_->loops.back()->set_debug(options.debug);
     }
+    impl_->sched.pool_max_threads = options.blocking_pool_max_threads;
+    impl_->sched.pool_keep_alive = options.blocking_pool_keep_alive;
     for (auto& l : impl_->loops) {
         impl_->threads.emplace_back([core = l->core()] {
             core->running.store(true, std::memory_order_release);
@@ -71,12 +73,15 @@ void runtime::shutdown() {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    // 3. Stop and join the workers; entries still queued are dropped below
+    // 3. Shut the default executor down (bounded): every task is done, so a
+    //    job still running only completes a future nobody awaits.
+    impl_->sched.shutdown_default_executor(detail::executor_shutdown_timeout);
+    // 4. Stop and join the workers; entries still queued are dropped below
     //    (a spawn entry of a task that never ran completes it as cancelled).
     impl_->sched.shutting_down.store(true, std::memory_order_release);
     impl_->sched.unpark_all();
     for (auto& th : impl_->threads) th.join();
-    // 4. Drop what the injection queue still holds (the loops drop their own).
+    // 5. Drop what the injection queue still holds (the loops drop their own).
     for (detail::queue_entry e; (e = impl_->sched.injection.pop()) != 0;) detail::drop_entry(e);
     impl_->stopped = true;
 }

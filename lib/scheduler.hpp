@@ -4,9 +4,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <vector>
+
+#include "corio/executor.hpp"
 
 #include "idle_set.hpp"
 #include "injection_queue.hpp"
@@ -43,6 +47,23 @@ struct scheduler {
     /// from then on is cancelled before its body runs (asyncio cancels the
     /// tasks left at exit; one that never started never starts).
     std::atomic<bool> cancelling_all{false};
+
+    // ---- the default executor (lib/executor.cpp) ---------------------------
+    /// The executor of run_in_executor(nullptr) / to_thread for every loop of
+    /// this scheduler, created on first use with the pool settings below.
+    std::shared_ptr<executor> default_executor();
+    /// Shuts the default executor down (if one was ever created) and makes
+    /// later default_executor() calls throw; true if its jobs all finished.
+    bool shutdown_default_executor(std::chrono::steady_clock::duration timeout);
+    std::size_t pool_max_threads = 512;
+    std::chrono::steady_clock::duration pool_keep_alive = std::chrono::seconds(10);
+    std::mutex executor_mutex;
+    std::shared_ptr<executor> executor_;  // guarded by executor_mutex
+    bool executor_shut_down_ = false;     // guarded by executor_mutex
 };
+
+/// How long runtime shutdown and standalone loop destruction wait for the
+/// default executor's jobs (asyncio's shutdown_default_executor default).
+inline constexpr auto executor_shutdown_timeout = std::chrono::seconds(300);
 
 }  // namespace corio::detail

@@ -150,6 +150,8 @@ bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexc
 }
 
 
+task_header* current_task_header() noexcept { return tl_task; }
+
 void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
     if (!loop) loop = tl_core;
     if (!loop) {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "corio/detail/callback.hpp"
+#include "corio/executor.hpp"
 #include "corio/future.hpp"
 #include "corio/task.hpp"
 #include "corio/task_handle.hpp"
@@ -133,6 +134,36 @@ public:
     task_handle<T> create_task(task<T> t) {
         return create_task(std::move(t), task_options{});
     }
+
+    // ---- executors ------------------------------------------------------------
+    /// asyncio's loop.run_in_executor: runs f(args...) on `ex` (nullptr: this
+    /// loop's default executor, an elastic thread pool that the loops of a
+    /// runtime share) and returns a future<R> bound to this loop. `co_await`
+    /// it: the awaiting task resumes on a worker of its loop with f's result
+    /// or exception. Cancelling the awaiting task cancels the future: a job
+    /// not started yet never starts; a running one finishes, its result dropped.
+    /// Throws std::runtime_error if the executor is shut down.
+    template <class F, class... Args>
+    auto run_in_executor(executor* ex, F&& f, Args&&... args) {
+        if (ex) return detail::submit_job(*ex, core(), std::forward<F>(f), std::forward<Args>(args)...);
+        // Hold the default executor across submit: set_default_executor may replace it.
+        std::shared_ptr<executor> def = default_executor();
+        return detail::submit_job(*def, core(), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    template <class F, class... Args>
+    auto run_in_executor(const std::shared_ptr<executor>& ex, F&& f, Args&&... args) {
+        return run_in_executor(ex.get(), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    /// Replaces the default executor (of every loop of a runtime). The old
+    /// one is not shut down: its running jobs still complete their futures.
+    void set_default_executor(std::shared_ptr<executor> ex);
+    /// The default executor, created on first use.
+    std::shared_ptr<executor> default_executor();
+    /// asyncio's shutdown_default_executor: refuses new jobs from now on
+    /// ("executor is shut down") and blocks the calling thread until the
+    /// running and queued jobs finish or `timeout` passes (then the queued
+    /// ones are dropped, their awaiters get an error). True if all finished.
+    bool shutdown_default_executor(std::chrono::steady_clock::duration timeout = std::chrono::seconds(300));
 
     // ---- errors and debug ---------------------------------------------------
     void set_exception_handler(exception_handler handler);

@@ -4,6 +4,7 @@
 // what is left, shut down.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -18,6 +19,11 @@ struct run_options {
     /// Worker threads; 0 means one per hardware thread.
     std::size_t workers = 0;
     bool debug = false;
+    /// The default executor's elastic pool (run_in_executor(nullptr) /
+    /// to_thread): at most this many threads, each retiring after
+    /// blocking_pool_keep_alive without work.
+    std::size_t blocking_pool_max_threads = 512;
+    std::chrono::steady_clock::duration blocking_pool_keep_alive = std::chrono::seconds(10);
 };
 
 namespace detail {

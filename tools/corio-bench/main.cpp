@@ -4,7 +4,8 @@
 //
 //   corio-bench [--workers N] [--reps R] [--only a,b] [--table]
 //
-// stdout: only `corio<TAB>workload<TAB>workers<TAB>wall_ms<TAB>median` lines.
+// stdout: only `corio<TAB>workload<TAB>workers<TAB>metric<TAB>median` lines
+// (metric wall_ms, or us_per_op for blocking_rt).
 // stderr: one progress line per workload (each repetition's value) and,
 // with --table, an aligned summary at the end.
 #include <algorithm>
@@ -27,14 +28,16 @@ using corio_bench::check_failed;
 struct workload {
     const char* name;
     double (*run_once)(corio::runtime&);
+    const char* metric = "wall_ms";  // what run_once returns (WORKLOADS.md)
 };
 
-// WORKLOADS.md order; the ones with IO, and blocking_rt, are not here yet.
+// WORKLOADS.md order; the ones with IO are not here yet.
 constexpr workload all_workloads[] = {
     {"spawn_join", corio_bench::spawn_join},   {"spawn_remote", corio_bench::spawn_remote},
     {"fib", corio_bench::fib},                 {"skynet", corio_bench::skynet},
     {"ping_pong", corio_bench::ping_pong},     {"yield_many", corio_bench::yield_many},
     {"chained_spawn", corio_bench::chained_spawn}, {"sleep_many", corio_bench::sleep_many},
+    {"blocking_rt", corio_bench::blocking_rt, "us_per_op"},
 };
 
 const workload* find_workload(std::string_view name) {
@@ -136,15 +139,15 @@ result run_workload(const workload& w, const options& o) {
         std::fprintf(stderr, " %.3f", reps.back());
     }
     const double med = median(reps);
-    std::fprintf(stderr, " -> median %.3f wall_ms\n", med);
+    std::fprintf(stderr, " -> median %.3f %s\n", med, w.metric);
     return {&w, std::move(reps), med};
 }
 
 void print_table(const std::vector<result>& results, std::size_t workers) {
-    std::fprintf(stderr, "\n%-14s %7s %12s %12s %12s\n", "workload", "workers", "median_ms", "min_ms", "max_ms");
+    std::fprintf(stderr, "\n%-14s %7s %12s %12s %12s %10s\n", "workload", "workers", "median", "min", "max", "metric");
     for (const auto& r : results) {
         const auto [lo, hi] = std::minmax_element(r.reps.begin(), r.reps.end());
-        std::fprintf(stderr, "%-14s %7zu %12.3f %12.3f %12.3f\n", r.w->name, workers, r.median, *lo, *hi);
+        std::fprintf(stderr, "%-14s %7zu %12.3f %12.3f %12.3f %10s\n", r.w->name, workers, r.median, *lo, *hi, r.w->metric);
     }
 }
 
@@ -163,7 +166,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "\ncorio-bench: %s failed: %s\n", w->name, e.what());
             return 1;
         }
-        std::printf("corio\t%s\t%zu\twall_ms\t%.3f\n", w->name, o.workers, results.back().median);
+        std::printf("corio\t%s\t%zu\t%s\t%.3f\n", w->name, o.workers, w->metric, results.back().median);
         std::fflush(stdout);
     }
     if (o.table) print_table(results, o.workers);

@@ -1,11 +1,12 @@
 // ping_pong: 1,000 pairs of tasks; each pair passes a token back and forth
-// 1,000 times through two single-slot channels (channel.hpp), 2,000,000
-// wake-ups in all (WORKLOADS.md). The pinger returns the final token.
+// 1,000 times through two corio::queue<T>(1), the single-slot channels of
+// WORKLOADS.md (Tokio's mpsc::channel(1), asyncio's Queue(maxsize=1)),
+// 2,000,000 wake-ups in all. The pinger returns the final token.
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "channel.hpp"
+#include "corio/queue.hpp"
 #include "workloads.hpp"
 
 namespace corio_bench {
@@ -16,23 +17,23 @@ constexpr std::size_t pairs = 1'000;
 constexpr std::uint32_t rounds = 1'000;
 
 struct pair_channels {
-    single_slot_channel<std::uint32_t> to_pong;
-    single_slot_channel<std::uint32_t> to_ping;
+    corio::queue<std::uint32_t> to_pong{1};
+    corio::queue<std::uint32_t> to_ping{1};
 };
 
 corio::task<std::uint32_t> pinger(pair_channels& ch) {
     std::uint32_t token = 0;
     for (std::uint32_t i = 0; i < rounds; ++i) {
-        co_await ch.to_pong.send(token);
-        token = co_await ch.to_ping.recv();
+        co_await ch.to_pong.put(token);
+        token = co_await ch.to_ping.get();
     }
     co_return token;
 }
 
 corio::task<void> ponger(pair_channels& ch) {
     for (std::uint32_t i = 0; i < rounds; ++i) {
-        const std::uint32_t v = co_await ch.to_pong.recv();
-        co_await ch.to_ping.send(v + 1);
+        const std::uint32_t v = co_await ch.to_pong.get();
+        co_await ch.to_ping.put(v + 1);
     }
 }
 

@@ -52,5 +52,7 @@ double ping_pong(corio::runtime& rt);
 double yield_many(corio::runtime& rt);
 double chained_spawn(corio::runtime& rt);
 double sleep_many(corio::runtime& rt);
+/// Returns microseconds per round trip (metric us_per_op), not wall_ms.
+double blocking_rt(corio::runtime& rt);
 
 }  // namespace corio_bench

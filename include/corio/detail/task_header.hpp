@@ -111,6 +111,9 @@ struct task_header : schedulable, completion {
 
 // ---- operations on tasks, implemented in lib/task_header.cpp -------------
 
+/// The task being polled on this thread (null outside tasks).
+task_header* current_task_header() noexcept;
+
 /// Step 1 of the protocol for the current task: records `h` as the resume
 /// point and arms a wait. Returns the generation, or -1 if a cancellation is
 /// pending (the caller must then not suspend). Throws std::logic_error when

@@ -1,0 +1,119 @@
+// The blocking pool's threads: start on demand, run jobs until the queue is
+// empty, wait keep_alive for more, then retire. See blocking_pool.hpp for
+// the invariants and the shutdown protocol.
+#include "blocking_pool.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+namespace corio::detail {
+
+blocking_pool::blocking_pool(std::size_t max_threads, std::chrono::steady_clock::duration keep_alive)
+    : s_(std::make_shared<shared>()) {
+    s_->max_threads = max_threads ? max_threads : 1;
+    s_->keep_alive = keep_alive;
+}
+
+blocking_pool::~blocking_pool() {
+    // Nobody shut us down: do it now, but never hang a destructor on a job
+    // that does not return (its thread is detached and frees itself).
+    shutdown(std::chrono::seconds(5));
+}
+
+void blocking_pool::submit(job j) {
+    std::unique_lock lock(s_->mutex);
+    if (s_->shut_down) throw std::runtime_error("executor is shut down");
+    s_->queue.push_back(std::move(j));
+    if (s_->idle > 0) {
+        // Claim one idle thread for this job (it may find the job already
+        // taken by a thread that just finished another; it then waits again).
+        --s_->idle;
+        ++s_->notified;
+        s_->work_cv.notify_one();
+        return;
+    }
+    if (s_->live >= s_->max_threads) return;  // the next thread to finish a job takes it
+    // Spawned under the lock (as Tokio does): the new thread cannot look up
+    // its handle before it is in `handles`.
+    const std::uint64_t id = s_->next_id++;
+    try {
+        s_->handles.emplace(id, std::thread(&blocking_pool::thread_main, s_, id));
+    } catch (...) {
+        if (s_->live > 0) return;  // out of threads, but a live one will get to it
+        s_->queue.pop_back();
+        throw;
+    }
+    ++s_->live;
+}
+
+void blocking_pool::thread_main(std::shared_ptr<shared> s, std::uint64_t id) {
+    std::unique_lock lock(s->mutex);
+    for (;;) {
+        if (!s->queue.empty()) {
+            job j = std::move(s->queue.front());
+            s->queue.pop_front();
+            lock.unlock();
+            try {
+                j();
+            } catch (...) {
+                // A job's exception must not kill the thread; executor jobs
+                // catch their own (they complete a future with it).
+            }
+            j = nullptr;  // destroy the job's captures outside the lock
+            lock.lock();
+            continue;
+        }
+        if (s->shut_down) break;
+        ++s->idle;
+        const auto deadline = std::chrono::steady_clock::now() + s->keep_alive;
+        const bool claimed =
+            s->work_cv.wait_until(lock, deadline, [&] { return s->notified > 0 || s->shut_down; });
+        if (claimed && s->notified > 0) {
+            --s->notified;  // submit already took us off `idle`
+            continue;
+        }
+        --s->idle;  // unclaimed: woken by shutdown, or timed out
+        if (s->shut_down) continue;  // drain what is left, then exit above
+        // Retire after keep_alive without work.
+        std::thread prev;
+        if (auto it = s->handles.find(id); it != s->handles.end()) {
+            prev = std::exchange(s->last_exiting, std::move(it->second));
+            s->handles.erase(it);
+        }
+        --s->live;
+        lock.unlock();
+        if (prev.joinable()) prev.join();  // it has left the lock and is exiting
+        return;
+    }
+    --s->live;
+    s->exit_cv.notify_all();
+}
+
+bool blocking_pool::shutdown(std::chrono::steady_clock::duration timeout) {
+    std::unique_lock lock(s_->mutex);
+    s_->shut_down = true;
+    s_->work_cv.notify_all();
+    const bool all_exited = s_->exit_cv.wait_for(lock, timeout, [&] { return s_->live == 0; });
+    std::deque<job> dropped = std::move(s_->queue);
+    s_->queue.clear();
+    auto handles = std::move(s_->handles);
+    s_->handles.clear();
+    std::thread last = std::move(s_->last_exiting);
+    lock.unlock();
+    dropped.clear();  // job destructors may complete futures: outside the lock
+    if (last.joinable()) last.join();
+    for (auto& [id, th] : handles) {
+        // On time-out some threads are still inside a job: detach them; they
+        // own a reference to *s_ and free it when the last one exits.
+        if (all_exited) th.join();
+        else th.detach();
+    }
+    return all_exited;
+}
+
+std::size_t blocking_pool::threads() const {
+    std::lock_guard lock(s_->mutex);
+    return s_->live;
+}
+
+}  // namespace corio::detail

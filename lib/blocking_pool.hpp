@@ -1,0 +1,82 @@
+// The blocking pool: an elastic set of plain threads (never loop workers)
+// that run blocking jobs for run_in_executor / to_thread. The engine behind
+// thread_pool_executor and the loops' default executor. Modelled on Tokio's
+// runtime/blocking/pool.rs (spawn on demand, idle threads time out).
+//
+// Invariants (all under `mutex`):
+//   - live = threads started and not yet exited; live <= max_threads.
+//   - idle = threads waiting for work that no submit has claimed yet;
+//     notified = claims made by submit (one idle thread each) not yet taken.
+//     A submit that finds idle > 0 moves one from idle to notified and wakes
+//     a thread; otherwise it starts a thread if live < max_threads; otherwise
+//     the job waits in the queue for the next thread that finishes a job.
+//   - Once shut_down is set no job is accepted; threads drain the queue, then
+//     exit instead of waiting.
+//
+// Shutdown protocol:
+//   1. set shut_down, wake every idle thread;
+//   2. wait (bounded) until live == 0: running and queued jobs finish;
+//   3. on time-out, drop the jobs still queued (their destructors tell their
+//      futures) and detach the threads still running; each holds a
+//      reference to the shared state, so the last one to exit frees it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace corio::detail {
+
+class blocking_pool {
+public:
+    using job = std::function<void()>;
+
+    blocking_pool(std::size_t max_threads, std::chrono::steady_clock::duration keep_alive);
+    /// Shuts down with a short bounded wait if nobody did.
+    ~blocking_pool();
+    blocking_pool(const blocking_pool&) = delete;
+    blocking_pool& operator=(const blocking_pool&) = delete;
+
+    /// Queues `j` and makes sure a thread will run it. Throws
+    /// std::runtime_error("executor is shut down") after shutdown().
+    void submit(job j);
+    /// Refuses new jobs and waits up to `timeout` for queued and running
+    /// ones; true if every thread has exited. Idempotent.
+    bool shutdown(std::chrono::steady_clock::duration timeout);
+
+    /// Threads alive now (running a job or idle).
+    std::size_t threads() const;
+
+private:
+    struct shared {
+        std::size_t max_threads;
+        std::chrono::steady_clock::duration keep_alive;
+
+        mutable std::mutex mutex;
+        std::condition_variable work_cv;  // idle threads wait here
+        std::condition_variable exit_cv;  // shutdown waits here for live == 0
+        std::deque<job> queue;
+        std::size_t live = 0;
+        std::size_t idle = 0;
+        std::size_t notified = 0;
+        bool shut_down = false;
+        std::uint64_t next_id = 0;
+        /// Handles of live threads by pool id; a retiring thread moves its own
+        /// into `last_exiting` and joins the previous one (Tokio's scheme: at
+        /// most one exited-but-unjoined thread at a time).
+        std::unordered_map<std::uint64_t, std::thread> handles;
+        std::thread last_exiting;
+    };
+    static void thread_main(std::shared_ptr<shared> s, std::uint64_t id);
+
+    std::shared_ptr<shared> s_;
+};
+
+}  // namespace corio::detail
