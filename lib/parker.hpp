@@ -44,7 +44,12 @@ public:
         if (state_.exchange(notified, std::memory_order_release) == parked) {
             // Taking the lock orders us after the parker's wait began, so
             // the notify cannot fall between its state check and its wait.
-            { std::lock_guard lock(mutex_); }
+            // Notify under it, too: the parked thread cannot return from its
+            // wait (a time-out that finds `notified`, say) and destroy the
+            // loop before we are done with cv_; an unparker from outside the
+            // loop (a blocking-pool thread completing a future) does not keep
+            // the loop alive.
+            std::lock_guard lock(mutex_);
             cv_.notify_one();
         }
     }

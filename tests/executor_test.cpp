@@ -52,8 +52,12 @@ TEST_CASE("run_in_executor and to_thread bring f's result and exception to the a
         out.sum = co_await loop.run_in_executor(nullptr, [](int a, int b) { return a + b; }, 2, 3);
         out.text = co_await corio::to_thread([](std::string s) { return s + "!"; }, std::string("hi"));
         co_await corio::to_thread([&out] { out.void_ran = true; });
+        // A named future, not a temporary: it keeps the exception alive until
+        // after the catch, so the pool thread never frees it (TSan cannot see
+        // libstdc++'s exception refcount, which is what really orders that).
+        auto failing = corio::to_thread([]() -> int { throw std::runtime_error("boom"); });
         try {
-            co_await corio::to_thread([]() -> int { throw std::runtime_error("boom"); });
+            co_await failing;
         } catch (const std::runtime_error& e) {
             out.error = e.what();
         }
@@ -115,11 +119,12 @@ TEST_CASE("a job that throws does not kill its pool thread", "[executor]") {
     std::thread::id first, second;
     std::string error;
     const int v = loop->run_until_complete([&]() -> corio::task<int> {
+        auto failing = loop->run_in_executor(ex, [&]() -> int {  // named: see the first test
+            first = std::this_thread::get_id();
+            throw std::logic_error("bad");
+        });
         try {
-            co_await loop->run_in_executor(ex, [&]() -> int {
-                first = std::this_thread::get_id();
-                throw std::logic_error("bad");
-            });
+            co_await failing;
         } catch (const std::logic_error& e) {
             error = e.what();
         }

@@ -109,7 +109,7 @@ struct executor_job {
         }
         // A cancel() may win the race meanwhile: the result is then dropped.
         try {
-            if (error) fut.set_exception(error);
+            if (error) fut.set_exception(std::move(error));  // keep no reference past the wake-up
             else if constexpr (std::is_void_v<R>) fut.set_result();
             else fut.set_result(std::move(*value));
         } catch (const invalid_state_error&) {

@@ -65,7 +65,10 @@ public:
     }
     void set_exception(std::exception_ptr e) {
         if (!e) throw std::invalid_argument("set_exception needs an exception");
-        bool ok = state_->complete(detail::completion_status::exception, [&] { state_->result.set_exception(e); });
+        // Moved in: the caller's reference must not outlive the completion (an
+        // awaiter on another thread may already be done with the exception).
+        bool ok = state_->complete(detail::completion_status::exception,
+                                   [&] { state_->result.set_exception(std::move(e)); });
         if (!ok) throw invalid_state_error("future is already done");
     }
     /// False if already done; otherwise the future becomes cancelled and its
