@@ -5,9 +5,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_reduce.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <latch>
 #include <memory>
@@ -272,4 +276,43 @@ TEST_CASE("idle pool threads retire after keep_alive", "[executor]") {
         REQUIRE(pool);
         REQUIRE(eventually([&] { return pool->threads() == 0; }));
     }
+}
+
+TEST_CASE("tbb_executor runs a parallel_reduce while the loop keeps running", "[executor][tbb]") {
+    // The job waits inside the arena until a heartbeat task on the runtime
+    // has ticked three more times, which it can only do if no worker is tied
+    // up by the job; then it sums 10^7 numbers with parallel_reduce.
+    std::atomic<int> beats{0};
+    std::atomic<bool> stop{false};
+    const auto [sum, saw_beats] = corio::run(
+        [](std::atomic<int>& beats, std::atomic<bool>& stop) -> corio::task<std::pair<long long, bool>> {
+            auto heartbeat = corio::create_task([](std::atomic<int>& beats, std::atomic<bool>& stop) -> corio::task<void> {
+                while (!stop.load()) {
+                    beats.fetch_add(1);
+                    co_await corio::sleep(1ms);
+                }
+            }(beats, stop));
+            auto tbb = std::make_shared<corio::tbb_executor>();  // oneTBB's default concurrency
+            auto result = co_await corio::get_running_loop().run_in_executor(tbb, [&beats] {
+                const int start = beats.load();
+                const auto give_up = std::chrono::steady_clock::now() + 10s;
+                while (beats.load() < start + 3 && std::chrono::steady_clock::now() < give_up)
+                    std::this_thread::sleep_for(100us);
+                const bool loop_ran = beats.load() >= start + 3;
+                const long long total = tbb::parallel_reduce(
+                    tbb::blocked_range<long long>(0, 10'000'000), 0LL,
+                    [](const tbb::blocked_range<long long>& r, long long acc) {
+                        for (long long i = r.begin(); i != r.end(); ++i) acc += i;
+                        return acc;
+                    },
+                    std::plus<long long>());
+                return std::make_pair(total, loop_ran);
+            });
+            stop.store(true);
+            co_await heartbeat;
+            co_return result;
+        }(beats, stop),
+        {.workers = 1});
+    REQUIRE(saw_beats);
+    REQUIRE(sum == 10'000'000LL * 9'999'999LL / 2);
 }

@@ -65,6 +65,24 @@ private:
     std::unique_ptr<detail::blocking_pool> pool_;
 };
 
+/// Runs each job inside a tbb::task_arena of `max_concurrency` threads (0:
+/// oneTBB's default), so blocking code built on oneTBB's parallel
+/// algorithms can be awaited without tying up a loop worker. The arena's
+/// threads are oneTBB's, not corio's workers.
+class tbb_executor final : public executor {
+public:
+    explicit tbb_executor(int max_concurrency = 0);
+    /// Waits (bounded) for the jobs still in the arena.
+    ~tbb_executor() override;
+
+    void submit(std::function<void()> job) override;
+    bool shutdown(std::chrono::steady_clock::duration timeout) override;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
 namespace detail {
 
 /// The loop running on this thread (std::runtime_error if none) and the
