@@ -2,6 +2,11 @@
 // that run blocking jobs for run_in_executor / to_thread. The engine behind
 // thread_pool_executor and the loops' default executor. Modelled on Tokio's
 // runtime/blocking/pool.rs (spawn on demand, idle threads time out).
+// The job queue is a deque under the pool's own mutex: against oneTBB's
+// concurrent_bounded_queue (bench/bm_job_queue.cpp) a cross-thread job round
+// trip costs the same within noise (both are one thread wake-up each way),
+// and the mutex is needed anyway for the idle accounting and for the timed
+// keep-alive wait, which concurrent_bounded_queue's pop cannot do.
 //
 // Invariants (all under `mutex`):
 //   - live = threads started and not yet exited; live <= max_threads.
