@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "corio/event_loop.hpp"
+
 namespace corio_bench {
 
 /// Operations per benchmark iteration.
@@ -27,6 +29,22 @@ inline void report_per_op(benchmark::State& state) {
     state.counters["per_op"] = benchmark::Counter(
         static_cast<double>(ops_per_batch),
         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+/// The body of a standalone-loop benchmark: one loop for the whole run, one
+/// batch (a task from `make_batch`) per iteration, its answer checked
+/// against `expected`, per-op time reported.
+template <class MakeBatch>
+void run_batches_on_loop(benchmark::State& state, MakeBatch make_batch, std::int64_t expected, const char* error) {
+    auto loop = corio::new_event_loop();
+    for (auto _ : state) {
+        if (loop->run_until_complete(make_batch()) != expected) {
+            state.SkipWithError(error);
+            break;
+        }
+    }
+    loop->close();
+    report_per_op(state);
 }
 
 /// Sum of 0 .. n-1: what the batches below add up, to check their answer.

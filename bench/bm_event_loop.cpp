@@ -36,15 +36,7 @@ corio::task<std::int64_t> call_soon_chain_batch() {
 }
 
 void BM_call_soon_round_trip(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(call_soon_chain_batch()) != ops_per_batch) {
-            state.SkipWithError("wrong callback count");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, call_soon_chain_batch, ops_per_batch, "wrong callback count");
 }
 BENCHMARK(BM_call_soon_round_trip);
 
@@ -59,15 +51,7 @@ corio::task<std::int64_t> call_soon_batch() {
 }
 
 void BM_call_soon_batch(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(call_soon_batch()) != corio_bench::sum_below(ops_per_batch)) {
-            state.SkipWithError("wrong sum");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, call_soon_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
 }
 BENCHMARK(BM_call_soon_batch);
 
@@ -83,15 +67,7 @@ corio::task<std::int64_t> yield_batch() {
 }
 
 void BM_yield_round_trip(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(yield_batch()) != ops_per_batch) {
-            state.SkipWithError("wrong count");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, yield_batch, ops_per_batch, "wrong count");
 }
 BENCHMARK(BM_yield_round_trip);
 
@@ -107,15 +83,7 @@ corio::task<std::int64_t> sleep0_batch() {
 }
 
 void BM_sleep0_round_trip(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(sleep0_batch()) != ops_per_batch) {
-            state.SkipWithError("wrong count");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, sleep0_batch, ops_per_batch, "wrong count");
 }
 BENCHMARK(BM_sleep0_round_trip);
 

@@ -24,15 +24,7 @@ corio::task<std::int64_t> set_then_await_batch() {
 }
 
 void BM_future_set_then_await(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(set_then_await_batch()) != corio_bench::sum_below(ops_per_batch)) {
-            state.SkipWithError("wrong sum");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, set_then_await_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
 }
 BENCHMARK(BM_future_set_then_await);
 
@@ -48,15 +40,7 @@ corio::task<std::int64_t> await_then_set_batch() {
 }
 
 void BM_future_await_then_set(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(await_then_set_batch()) != corio_bench::sum_below(ops_per_batch)) {
-            state.SkipWithError("wrong sum");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, await_then_set_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
 }
 BENCHMARK(BM_future_await_then_set);
 

@@ -27,16 +27,7 @@ corio::task<std::int64_t> await_ready_batch() {
 }
 
 void BM_task_await_lazy(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        const std::int64_t sum = loop->run_until_complete(await_ready_batch());
-        if (sum != corio_bench::sum_below(ops_per_batch)) {
-            state.SkipWithError("wrong sum");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, await_ready_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
 }
 BENCHMARK(BM_task_await_lazy);
 
@@ -55,15 +46,7 @@ corio::task<std::int64_t> spawn_await_batch() {
 // A standalone loop: each create_task is a run-queue entry, each await a
 // suspension of the parent and a wake-up when the child completes.
 void BM_task_create_await_loop(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(spawn_await_batch()) != ops_per_batch) {
-            state.SkipWithError("a task was not done after its await");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, spawn_await_batch, ops_per_batch, "a task was not done after its await");
 }
 BENCHMARK(BM_task_create_await_loop);
 
@@ -96,15 +79,7 @@ corio::task<std::int64_t> spawn_await_value_batch() {
 }
 
 void BM_task_create_await_value_loop(benchmark::State& state) {
-    auto loop = corio::new_event_loop();
-    for (auto _ : state) {
-        if (loop->run_until_complete(spawn_await_value_batch()) != corio_bench::sum_below(ops_per_batch)) {
-            state.SkipWithError("wrong sum");
-            break;
-        }
-    }
-    loop->close();
-    corio_bench::report_per_op(state);
+    corio_bench::run_batches_on_loop(state, spawn_await_value_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
 }
 BENCHMARK(BM_task_create_await_value_loop);
 
