@@ -80,8 +80,14 @@ void drive_until(loop_core* loop, completion& c) {
 }
 }  // namespace
 
-void block_until_done(completion& c) {
+namespace {
+void throw_if_inside_a_loop() {
     if (tl_core) throw std::runtime_error("cannot block inside a running event loop; co_await instead");
+}
+}  // namespace
+
+void block_until_done(completion& c) {
+    throw_if_inside_a_loop();
     blocking_waiter w;
     if (!c.add_waiter(&w)) return;
     std::unique_lock lock(w.mutex);
@@ -90,8 +96,8 @@ void block_until_done(completion& c) {
 
 void check_can_run(loop_core* loop) {
     if (!loop->sched.asyncio_order) {
-        if (tl_core) throw std::runtime_error("cannot block inside a running event loop; co_await instead");
-        return;  // a runtime's loop: its worker drives it, the caller blocks
+        throw_if_inside_a_loop();  // a runtime's loop: its worker drives it, the caller blocks
+        return;
     }
     if (loop->closed.load()) throw std::runtime_error("Event loop is closed");
     if (loop->running.load()) throw std::runtime_error("This event loop is already running");

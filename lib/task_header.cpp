@@ -218,12 +218,21 @@ bool disarm_wait(task_header* t, std::uint32_t gen) noexcept {
 }
 }  // namespace
 
+namespace {
+/// Step 3's transition: the wait is over (WAITING cleared, generation
+/// bumped); the task is requeued now (SCHEDULED) or, if its poll has not
+/// returned yet, by the poller (NOTIFIED).
+std::uint64_t woken(std::uint64_t s) noexcept {
+    return ((s & ~ts::waiting) + ts::generation_one) | ((s & ts::running) ? ts::notified : ts::scheduled);
+}
+}  // namespace
+
 bool wake(task_header* t, std::uint32_t gen) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_acquire);
     std::uint64_t next;
     do {
         if (ts::generation(s) != gen || !(s & ts::waiting)) return false;
-        next = ((s & ~ts::waiting) + ts::generation_one) | ((s & ts::running) ? ts::notified : ts::scheduled);
+        next = woken(s);
         // acq_rel: acquire the task's resume_point; release what the waker
         // wrote (the result) to the next poller.
     } while (!t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire));
@@ -237,8 +246,7 @@ bool request_cancel(task_header* t) noexcept {
     std::uint64_t next;
     do {
         next = s | ts::cancel_requested;
-        if (s & ts::waiting)
-            next = ((next & ~ts::waiting) + ts::generation_one) | ((s & ts::running) ? ts::notified : ts::scheduled);
+        if (s & ts::waiting) next = woken(next);
     } while (!t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire));
     if ((s & ts::waiting) && !(s & ts::running)) schedule_woken(t);
     return true;
