@@ -5,8 +5,10 @@
 #include <atomic>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "context.hpp"
+#include "context_map.hpp"
 #include "corio/detail/wait_operation.hpp"
 #include "corio/errors.hpp"
 #include "corio/create_task.hpp"
@@ -53,17 +55,29 @@ void schedule_woken(task_header* t) {
     }
 }
 
+/// `s` with a cancellation requested and counted (the count saturates).
+std::uint64_t with_cancel_request(std::uint64_t s) noexcept {
+    s |= ts::cancel_requested;
+    if (ts::cancel_count(s) != ts::cancel_count_max) s += ts::cancel_count_one;
+    return s;
+}
+
 /// Registers the current task before its first suspension. If shutdown
 /// has closed the registry, requests its cancellation instead, so the
 /// suspension it is about to make fails at once.
 void register_before_suspending(task_header* t) noexcept {
     if (t->registered || t->home->registry_add(t)) return;
-    t->state.fetch_or(ts::cancel_requested, std::memory_order_relaxed);
+    // Counted like a cancel(): a timeout or task_group that sees this
+    // cancellation must know it is not its own.
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    while (!t->state.compare_exchange_weak(s, with_cancel_request(s), std::memory_order_relaxed)) {
+    }
 }
 
 void complete(task_header* t, completion_status s) noexcept {
     if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
     if (t->registered) t->home->registry_remove(t);
+    if (t->context) release_context(std::exchange(t->context, nullptr));
     t->completion::complete(s, [] {});
 }
 
@@ -164,6 +178,11 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
     t->home = loop;
     t->id = next_task_id();
     if (name) t->name = std::make_unique<std::string>(*name);
+    // contextvars: the child starts with (a shared copy of) its creator's context.
+    if (context_map* ctx = tl_task ? tl_task->context : tl_thread_context) {
+        context_add_ref(ctx);
+        t->context = ctx;
+    }
     // alive + spawn entry + the handle create_task returns.
     t->refs.store(3, std::memory_order_relaxed);
     t->state.store(ts::scheduled, std::memory_order_relaxed);
@@ -245,11 +264,31 @@ bool request_cancel(task_header* t) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_acquire);
     std::uint64_t next;
     do {
-        next = s | ts::cancel_requested;
+        next = with_cancel_request(s);
         if (s & ts::waiting) next = woken(next);
     } while (!t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire));
     if ((s & ts::waiting) && !(s & ts::running)) schedule_woken(t);
     return true;
+}
+
+std::uint32_t cancelling(const task_header* t) noexcept {
+    return ts::cancel_count(t->state.load(std::memory_order_relaxed));
+}
+
+std::uint32_t uncancel(task_header* t) noexcept {
+    const bool by_itself = t == tl_task;
+    std::uint64_t s = t->state.load(std::memory_order_relaxed);
+    std::uint64_t next;
+    do {
+        const std::uint32_t count = ts::cancel_count(s);
+        if (count == 0) return 0;
+        next = s - ts::cancel_count_one;
+        if (count == 1 && by_itself) next &= ~ts::cancel_requested;
+        // relaxed: the count orders nothing. The request dropped with the
+        // last count is safe to drop: the task is running this call, so no
+        // awaiter of it sits between a cancel's wake-up and its await_resume.
+    } while (!t->state.compare_exchange_weak(s, next, std::memory_order_relaxed));
+    return ts::cancel_count(next);
 }
 
 bool take_cancel() noexcept {

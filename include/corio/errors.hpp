@@ -77,6 +77,19 @@ public:
     queue_empty() : error("queue is empty") {}
 };
 
+/// put/get on a queue after shutdown() (asyncio 3.13's QueueShutDown).
+class queue_shut_down : public error {
+public:
+    queue_shut_down() : error("queue is shut down") {}
+};
+
+/// A barrier wait on a barrier that was aborted or reset under its waiters
+/// (asyncio's BrokenBarrierError).
+class broken_barrier_error : public error {
+public:
+    broken_barrier_error() : error("barrier is broken") {}
+};
+
 /// Several failures at once (asyncio's ExceptionGroup), e.g. from a task_group.
 class exception_group : public error {
 public:

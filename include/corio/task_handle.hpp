@@ -45,6 +45,15 @@ public:
     /// the task sees cancelled_error at its current (or next) suspension point.
     bool cancel() noexcept { return detail::request_cancel(header_); }
     bool cancelled() const noexcept { return header_->status() == detail::completion_status::cancelled; }
+    /// asyncio's Task.cancelling(): how many cancel() calls on the pending
+    /// task have not been taken back by uncancel(). Any thread.
+    std::uint32_t cancelling() const noexcept { return detail::cancelling(header_); }
+    /// asyncio's Task.uncancel(): takes one cancellation request back and
+    /// returns how many are left. What timeouts and task groups use to tell
+    /// their own cancellation from someone else's. When the task calls it on
+    /// itself and the count reaches 0, a request not yet delivered is dropped
+    /// too (asyncio 3.13); from elsewhere only the count changes.
+    std::uint32_t uncancel() noexcept { return detail::uncancel(header_); }
     bool done() const noexcept { return header_->done(); }
     /// The exception the task ended with (null if it returned a value).
     /// Throws invalid_state_error if not done, cancelled_error if cancelled.

@@ -12,10 +12,15 @@
 //   |     result slot (T or exception_ptr)                          |
 //   +--------------------------------------------------------------+
 //
-// State word (std::atomic<uint64_t> state): low bits are flags, the high 32
-// bits a wait generation. Written by: the polling thread (RUNNING, WAITING
-// when it arms a wait), wakers and cancellers on any thread (a CAS
-// that clears WAITING, bumps the generation and sets SCHEDULED or NOTIFIED).
+// State word (std::atomic<uint64_t> state): bits 0-7 are flags, bits 8-31
+// count cancellation requests (asyncio's Task.cancelling()), the high 32
+// bits are a wait generation. Written by: the polling thread (RUNNING,
+// WAITING when it arms a wait), wakers and cancellers on any thread (a CAS
+// that clears WAITING, bumps the generation and sets SCHEDULED or NOTIFIED;
+// a canceller also sets CANCEL_REQUESTED and adds one to the count, in the
+// same CAS, so the count never lags the request it counts), uncancel() (a
+// CAS that takes one from the count; see uncancel for when it also drops
+// the pending request).
 //
 // Protocol for one suspension (exactly one resume per suspension):
 //   1. The task, while RUNNING, records where to resume and arms a wait:
@@ -42,6 +47,7 @@
 namespace corio::detail {
 
 struct loop_core;
+struct context_map;  // context_var values (lib/context_map.hpp)
 
 /// Anything a run queue holds: a task or a call_soon callback.
 struct schedulable {
@@ -68,6 +74,14 @@ inline constexpr std::uint64_t notified = 1u << 2;          // woken while runni
 inline constexpr std::uint64_t cancel_requested = 1u << 4;  // cancel() not yet delivered
 inline constexpr std::uint64_t waiting = 1u << 5;           // suspended on a wait armed at the current generation
 inline constexpr std::uint64_t started = 1u << 6;           // first poll claimed; the spawn entry is void after this
+// Cancellation requests not yet taken back by uncancel(): 24 bits, saturating
+// (16M requests on one task is a bug elsewhere; the count then stays put).
+inline constexpr unsigned cancel_count_shift = 8;
+inline constexpr std::uint64_t cancel_count_one = std::uint64_t{1} << cancel_count_shift;
+inline constexpr std::uint32_t cancel_count_max = (1u << 24) - 1;
+inline std::uint32_t cancel_count(std::uint64_t s) noexcept {
+    return static_cast<std::uint32_t>(s >> cancel_count_shift) & cancel_count_max;
+}
 inline constexpr unsigned generation_shift = 32;
 inline constexpr std::uint64_t generation_one = std::uint64_t{1} << generation_shift;
 inline std::uint32_t generation(std::uint64_t s) noexcept { return static_cast<std::uint32_t>(s >> generation_shift); }
@@ -96,6 +110,12 @@ struct task_header : schedulable, completion {
     task_header* registry_next = nullptr;
     std::uint64_t id = 0;
     std::unique_ptr<std::string> name;  // set_name / task_options::name; default "Task-<id>"
+    /// The task's context_var values (asyncio's per-task Context): one
+    /// reference on an immutable shared map, null while empty, so a program
+    /// without context_vars copies one null pointer per spawn. Set at spawn
+    /// from the creator's; replaced by the task itself (context_var::set),
+    /// read by it and by spawns it makes; released when it completes.
+    context_map* context = nullptr;
     /// The exception the coroutine ended with (cancelled_error for a
     /// cancelled task); the value, if any, lives in promise<T>.
     std::exception_ptr exception;
@@ -126,6 +146,18 @@ bool wake(task_header* t, std::uint32_t gen) noexcept;
 /// Requests cancellation: returns false if `t` is already complete; wakes it
 /// if it is waiting.
 bool request_cancel(task_header* t) noexcept;
+
+/// asyncio's Task.cancelling(): cancellation requests made and not yet
+/// taken back by uncancel(). Any thread.
+std::uint32_t cancelling(const task_header* t) noexcept;
+
+/// asyncio's Task.uncancel(): takes one request back and returns the count
+/// left. When the count reaches 0 and the caller is `t` itself, a request
+/// not yet delivered is dropped too (asyncio 3.13), so a timeout that fired
+/// just as its work finished leaves no stray cancellation behind. From
+/// another thread only the count changes: `t` may be between a cancel's
+/// wake-up and the await_resume that must see it.
+std::uint32_t uncancel(task_header* t) noexcept;
 
 /// For awaiters' await_resume: true (and the request is consumed) when the
 /// current task has a pending cancellation it must now see.
