@@ -9,6 +9,7 @@
 
 #include "context.hpp"
 #include "loop_core.hpp"
+#include "signal_handlers.hpp"
 
 namespace corio {
 
@@ -139,7 +140,10 @@ void timer_handle::cancel() noexcept {
     if (node_) node_->cancelled.store(true, std::memory_order_relaxed);
 }
 
-event_loop::event_loop(std::unique_ptr<detail::loop_core> core) : core_(std::move(core)) { core_->owner = this; }
+event_loop::event_loop(std::unique_ptr<detail::loop_core> core)
+    : core_(std::move(core)), signals_(std::make_unique<detail::signal_handlers>(*this)) {
+    core_->owner = this;
+}
 
 event_loop::~event_loop() {
     if (core_->sched.asyncio_order && !core_->running.load()) core_->cancel_and_drain_tasks();
@@ -209,6 +213,8 @@ void event_loop::default_exception_handler(const exception_context& context) {
     }
     std::fprintf(stderr, "corio: %s%s%s\n", context.message.c_str(), what.empty() ? "" : ": ", what.c_str());
 }
+
+asio::io_context& event_loop::io_context() noexcept { return core_->io_reactor.io(); }
 
 void event_loop::set_debug(bool enabled) noexcept { core_->debug.store(enabled); }
 bool event_loop::get_debug() const noexcept { return core_->debug.load(); }

@@ -11,9 +11,11 @@
 namespace corio::detail {
 
 namespace {
-/// Ticks between fairness checks of the inbox, the injection queue and the
-/// timers (Tokio's global_queue_interval: prime, so it does not resonate
-/// with user loops of round sizes).
+/// Ticks (rounds, for a standalone loop) between fairness checks of the
+/// inbox, the injection queue, IO and the timers (Tokio's
+/// global_queue_interval and event_interval: prime, so it does not resonate
+/// with user loops of round sizes). A loop with nothing to run polls IO at
+/// once: it sleeps in the reactor.
 constexpr std::uint32_t maintenance_interval = 61;
 /// Consecutive LIFO-slot polls before the slot's task goes to the back of
 /// the queue: two tasks waking each other cannot starve the rest.
@@ -49,7 +51,11 @@ void loop_core::run_rounds() {
     // threads join the ready queue; then exactly the entries ready at the
     // start of the round run (what they schedule waits for the next round);
     // stop() takes effect between rounds, so a round always finishes.
+    // IO is polled every maintenance_interval rounds rather than every
+    // round (asyncio's select(0)): a syscall per round would cost more than
+    // the round. IO order is not deterministic anyway.
     for (;;) {
+        if (++tick_ % maintenance_interval == 0) io_reactor.poll();
         fire_due_timers();
         for (queue_entry e; (e = take_from_remote()) != 0;) push_local(e);
         std::size_t ready = overflow_.size() + static_cast<std::size_t>(local_.size());
@@ -98,6 +104,7 @@ void loop_core::run_entry(queue_entry e) noexcept {
 
 queue_entry loop_core::next_entry() {
     if (++tick_ % maintenance_interval == 0) {
+        io_reactor.poll();  // completions wake their tasks into this loop's queues
         if (queue_entry e = take_from_remote()) return e;
         fire_due_timers();
         // Local pushes only glance at the idle set (maybe_should_wakeup);
@@ -270,7 +277,7 @@ void loop_core::park_until_work() {
     if (sched.any_work_pending()) sched.notify_parked();
     if (inbox_.empty() && !stop_requested.load(std::memory_order_acquire) &&
         !sched.shutting_down.load(std::memory_order_acquire))
-        park.park(deadline);
+        io_reactor.park(deadline);
     // Still listed as a sleeper: woken by a timer, the inbox or stop, not by
     // a publisher (which would have counted us as searching).
     if (!sched.idle.unpark_worker_by_id(index)) searching_ = true;

@@ -1,4 +1,4 @@
-// One event loop's machinery: its run queues, timers, parker, task registry
+// One event loop's machinery: its run queues, timers, reactor, task registry
 // and the run loop itself. Owned by a public event_loop; driven by exactly
 // one thread at a time (a runtime worker, or the thread inside
 // run_until_complete for a standalone loop).
@@ -26,7 +26,7 @@
 #include "corio/event_loop.hpp"
 #include "injection_queue.hpp"
 #include "local_queue.hpp"
-#include "parker.hpp"
+#include "reactor.hpp"
 #include "scheduler.hpp"
 #include "timer_heap.hpp"
 
@@ -67,7 +67,7 @@ struct loop_core {
     void push_inbox(queue_entry e);
     void add_timer(callback_node* node);
     /// Wakes this loop's thread if it sleeps (stop, inbox, timers).
-    void wake_up() { park.unpark(); }
+    void wake_up() { io_reactor.unpark(); }
 
     // ---- registry (any thread) --------------------------------------------------
     /// False once shutdown has closed the registry (the task must then not
@@ -93,6 +93,8 @@ struct loop_core {
     std::atomic<bool> debug{false};
     std::mutex handler_mutex;
     exception_handler handler;
+    /// The loop's io_context, and where it sleeps (reactor.hpp).
+    reactor io_reactor;
 
 private:
     void run_rounds();
@@ -127,7 +129,6 @@ private:
     std::mutex incoming_timers_mutex_;
     std::vector<callback_node*> incoming_timers_;
     std::atomic<bool> has_incoming_timers_{false};
-    parker park;
     bool searching_ = false;
     std::uint32_t tick_ = 0;
     std::uint64_t rng_;

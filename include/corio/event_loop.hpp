@@ -20,6 +20,10 @@
 #include "corio/task_handle.hpp"
 #include "corio/timer_handle.hpp"
 
+namespace asio {
+class io_context;
+}
+
 namespace corio {
 
 using clock = std::chrono::steady_clock;
@@ -34,6 +38,7 @@ class event_loop;
 using exception_handler = std::function<void(event_loop&, const exception_context&)>;
 
 namespace detail {
+struct signal_handlers;
 /// Makes `t` a spawned task on `loop` and returns its handle's reference.
 template <class T>
 detail::promise<T>* spawn_task(task<T>&& t, loop_core* loop, const task_options& opts) {
@@ -165,6 +170,27 @@ public:
     /// ones are dropped, their awaiters get an error). True if all finished.
     bool shutdown_default_executor(std::chrono::steady_clock::duration timeout = std::chrono::seconds(300));
 
+    // ---- IO -------------------------------------------------------------------
+    /// The loop's Asio reactor. Asio objects made on it (sockets, timers,
+    /// signal sets) complete their operations on this loop's thread; await
+    /// them with corio::use_task. Owned by the loop: destroy such objects
+    /// before the loop.
+    asio::io_context& io_context() noexcept;
+
+    // ---- signals ----------------------------------------------------------------
+    /// asyncio's add_signal_handler: from now on, signal `signum` makes this
+    /// loop run fn() soon, as call_soon does: on this loop's thread, never
+    /// inside the signal handler; an exception goes to the exception
+    /// handler. Replaces this loop's earlier handler for `signum`. Several
+    /// deliveries before the callback runs may count as one. Any thread.
+    /// Throws std::invalid_argument for an invalid signal number, SIGKILL,
+    /// SIGSTOP or an empty fn; std::runtime_error if the loop is closed.
+    void add_signal_handler(int signum, std::function<void()> fn);
+    /// Removes this loop's handler for `signum`; false if it had none. The
+    /// signal's default disposition comes back unless another loop still
+    /// handles it. Throws std::invalid_argument for an invalid number.
+    bool remove_signal_handler(int signum);
+
     // ---- errors and debug ---------------------------------------------------
     void set_exception_handler(exception_handler handler);
     /// Calls the handler (or the default one, which prints to stderr).
@@ -174,9 +200,12 @@ public:
     bool get_debug() const noexcept;
 
     detail::loop_core* core() const noexcept { return core_.get(); }
+    detail::signal_handlers& signal_registry() const noexcept { return *signals_; }
 
 private:
     std::unique_ptr<detail::loop_core> core_;
+    /// Declared after core_, so destroyed before the io_context it waits in.
+    std::unique_ptr<detail::signal_handlers> signals_;
 };
 
 /// Creates a standalone loop (asyncio.new_event_loop()).

@@ -27,12 +27,18 @@ public:
     runner(const runner&) = delete;
     runner& operator=(const runner&) = delete;
 
-    /// Runs `main` to completion and returns its value (or rethrows).
+    /// Runs `main` to completion and returns its value (or rethrows). A
+    /// SIGINT cancels it, and run then throws keyboard_interrupt (see runtime.hpp).
     template <class T>
     T run(task<T> main) {
         if (!runtime_ && !loop_) throw std::runtime_error("runner is closed");
         if (runtime_) return runtime_->run_until_complete(std::move(main));
-        return loop_->run_until_complete(std::move(main));
+        detail::check_can_run(loop_->core());  // refuse before spawning, as run_until_complete does
+        detail::interrupt_guard sigint(*loop_);
+        task_handle<T> h = loop_->create_task(std::move(main));
+        sigint.watch(h);
+        detail::run_until_done(loop_->core(), *h.header());
+        return detail::take_main_result(sigint, h);
     }
 
     /// The loop tasks run on (a runtime's first worker loop).

@@ -2,6 +2,13 @@
 // steal work from each other (asyncio.Runner on every core). corio::run is
 // asyncio.run: start a runtime, run main to completion, cancel and await
 // what is left, shut down.
+//
+// Ctrl-C (asyncio 3.11's Runner): while run_until_complete (or corio::run)
+// blocks the main thread, the first SIGINT cancels the main task, and the
+// run then throws keyboard_interrupt; a second SIGINT gets the default
+// disposition and kills the process. Only when called from the main thread
+// with SIGINT at its default disposition (no handler of the program's own);
+// the disposition is the default again when the run returns.
 #pragma once
 
 #include <chrono>
@@ -26,9 +33,47 @@ struct run_options {
     std::chrono::steady_clock::duration blocking_pool_keep_alive = std::chrono::seconds(10);
 };
 
+/// What a run throws when a SIGINT cancelled its main task and the task
+/// ended cancelled (asyncio's KeyboardInterrupt). Like cancelled_error, not
+/// a std::exception.
+class keyboard_interrupt {
+public:
+    const char* what() const noexcept { return "keyboard interrupt (SIGINT)"; }
+};
+
 namespace detail {
 void block_until_done(completion& c);
+
+struct interrupt_state;
+/// Cancels the watched main task on the first SIGINT while it lives,
+/// through `loop`'s signal handlers; does nothing off the main thread or
+/// when SIGINT is not at its default disposition (lib/signals.cpp).
+/// Installed before the main task is scheduled: a runtime's workers may
+/// start it at once, and a SIGINT it raises must find the handler.
+class interrupt_guard {
+public:
+    explicit interrupt_guard(event_loop& loop);
+    ~interrupt_guard() { finish(); }
+    interrupt_guard(const interrupt_guard&) = delete;
+    interrupt_guard& operator=(const interrupt_guard&) = delete;
+    /// The task a SIGINT cancels (at once, if one came already).
+    void watch(task_ref main);
+    /// Gives SIGINT back its default disposition; true if a SIGINT came.
+    bool finish() noexcept;
+
+private:
+    event_loop* loop_ = nullptr;
+    std::shared_ptr<interrupt_state> state_;  // null: not installed
+};
+
+/// The main task's result, or keyboard_interrupt when a SIGINT cancelled it
+/// (asyncio: unless someone else cancelled it too, then cancelled_error).
+template <class T>
+T take_main_result(interrupt_guard& sigint, task_handle<T>& main) {
+    if (sigint.finish() && main.cancelled() && main.uncancel() == 0) throw keyboard_interrupt();
+    return main.take_result();
 }
+}  // namespace detail
 
 class runtime {
 public:
@@ -40,14 +85,17 @@ public:
 
     /// Runs `main` on the workers and blocks the calling thread (which must
     /// not be a worker) until it finishes; returns its value or rethrows.
+    /// SIGINT cancels it (see the top of this file).
     template <class T>
     T run_until_complete(task<T> main) {
-        return run_until_complete(create_task(std::move(main)));
+        detail::interrupt_guard sigint(loop(0));
+        task_handle<T> h = create_task(std::move(main));
+        return run_main(sigint, h);
     }
     template <class T>
     T run_until_complete(task_handle<T> h) {
-        detail::block_until_done(*h.header());
-        return h.take_result();
+        detail::interrupt_guard sigint(loop(0));
+        return run_main(sigint, h);
     }
     /// Schedules a task from any thread (from outside: the injection queue).
     template <class T>
@@ -68,6 +116,13 @@ public:
     void shutdown();
 
 private:
+    template <class T>
+    T run_main(detail::interrupt_guard& sigint, task_handle<T>& h) {
+        sigint.watch(h);
+        detail::block_until_done(*h.header());
+        return detail::take_main_result(sigint, h);
+    }
+
     struct impl;
     std::unique_ptr<impl> impl_;
 };

@@ -29,15 +29,24 @@ struct workload {
     const char* name;
     double (*run_once)(corio::runtime&);
     const char* metric = "wall_ms";  // what run_once returns (WORKLOADS.md)
+    /// Why it cannot run on this machine (nullptr: it can); it is then skipped.
+    const char* (*unavailable)() = nullptr;
 };
 
-// WORKLOADS.md order; the ones with IO are not here yet.
+const char* echo_unavailable() {
+    return corio_bench::echo_client_path().empty()
+               ? "no echo client built (run ../shared/peers/run --only echo asio once, or set CORIO_ECHO_CLIENT)"
+               : nullptr;
+}
+
+// WORKLOADS.md order; http is not here yet.
 constexpr workload all_workloads[] = {
     {"spawn_join", corio_bench::spawn_join},   {"spawn_remote", corio_bench::spawn_remote},
     {"fib", corio_bench::fib},                 {"skynet", corio_bench::skynet},
     {"ping_pong", corio_bench::ping_pong},     {"yield_many", corio_bench::yield_many},
     {"chained_spawn", corio_bench::chained_spawn}, {"sleep_many", corio_bench::sleep_many},
     {"blocking_rt", corio_bench::blocking_rt, "us_per_op"},
+    {"echo", corio_bench::echo, "msgs_per_s", echo_unavailable},
 };
 
 const workload* find_workload(std::string_view name) {
@@ -157,6 +166,10 @@ int main(int argc, char** argv) {
     const options o = parse_args(argc, argv);
     std::vector<result> results;
     for (const workload* w : o.selected) {
+        if (const char* why = w->unavailable ? w->unavailable() : nullptr) {
+            std::fprintf(stderr, "corio %s: skipped: %s\n", w->name, why);
+            continue;
+        }
         try {
             results.push_back(run_workload(*w, o));
         } catch (const check_failed& e) {

@@ -1,4 +1,4 @@
-// The workloads of ../shared/peers/WORKLOADS.md that need no IO, written
+// The workloads of ../shared/peers/WORKLOADS.md, written
 // with corio: one function per workload (one .cpp each), each timing one
 // repetition on a runtime that main.cpp builds once per workload, as the
 // Tokio peer does (its runtime is built once; only block_on is timed).
@@ -54,5 +54,9 @@ double chained_spawn(corio::runtime& rt);
 double sleep_many(corio::runtime& rt);
 /// Returns microseconds per round trip (metric us_per_op), not wall_ms.
 double blocking_rt(corio::runtime& rt);
+/// Returns the echo client's messages per second (metric msgs_per_s).
+double echo(corio::runtime& rt);
+/// The peers' echo client, or "" when it is not built.
+std::string echo_client_path();
 
 }  // namespace corio_bench

@@ -1,0 +1,275 @@
+// corio::use_task: the Asio completion token that makes any Asio
+// asynchronous operation awaitable from a task:
+//
+//   std::size_t n = co_await sock.async_read_some(asio::buffer(buf), corio::use_task);
+//
+// The operation returns a lazy task<R> that starts the operation when it is
+// awaited. R follows the completion signature: void(error_code) -> void,
+// void(error_code, T) -> T, more values -> std::tuple; an error_code or
+// exception_ptr argument is thrown (std::system_error) instead of returned.
+//
+// The completion handler runs on the thread of the io_context that owns the
+// IO object (the loop that opened the socket) and wakes the task there, so
+// the task resumes through that loop's run queue; it may then be stolen.
+//
+// Cancellation: cancel() on the awaiting task emits a terminal cancellation
+// on the operation's cancellation slot, from the io_context's thread (Asio's
+// cancellation slots are not thread-safe), waits until the handler has run
+// (the operation may hold buffers in the task's frame), then throws
+// cancelled_error. An operation that finishes anyway before the
+// cancellation reaches it keeps its result, and the cancellation stays
+// pending for the task's next suspension point, as with a future.
+#pragma once
+
+#include <asio/async_result.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/error_code.hpp>
+#include <asio/execution/context.hpp>
+#include <asio/execution_context.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "corio/detail/spinlock.hpp"
+#include "corio/detail/task_header.hpp"
+#include "corio/errors.hpp"
+#include "corio/event_loop.hpp"
+#include "corio/policy.hpp"
+#include "corio/task.hpp"
+
+namespace corio {
+
+struct use_task_t {
+    constexpr use_task_t() noexcept = default;
+};
+/// Pass as the completion token of an Asio operation to get a task<R>.
+inline constexpr use_task_t use_task{};
+
+namespace detail {
+
+/// What an operation completing with `Args...` returns: nothing, the one
+/// value, or a tuple of them ...
+template <class... Args>
+struct io_values {
+    using type = std::tuple<Args...>;
+};
+template <>
+struct io_values<> {
+    using type = void;
+};
+template <class A>
+struct io_values<A> {
+    using type = A;
+};
+/// ... once its leading error argument, if any, is taken off (and thrown).
+template <class... Args>
+struct io_value : io_values<Args...> {};
+template <class... Rest>
+struct io_value<std::error_code, Rest...> : io_values<Rest...> {};
+template <class... Rest>
+struct io_value<std::exception_ptr, Rest...> : io_values<Rest...> {};
+
+/// The state one awaited operation shares with its completion handler and
+/// its cancellation, in the awaiting task's frame. `lock` orders the three:
+/// whoever finds the task armed wakes it, exactly once per arming.
+template <class... Args>
+struct io_state {
+    spinlock lock;
+    std::optional<std::tuple<Args...>> result;  // set by the handler
+    /// Handler not run yet, plus a cancellation emit not run yet.
+    int pending = 1;
+    bool armed = false;
+    task_header* task = nullptr;
+    std::uint32_t generation = 0;
+    asio::cancellation_signal signal;
+    std::exception_ptr start_error;  // the initiation threw
+
+    /// [locked] Arms the current task's wait unless a cancellation is
+    /// pending (then false).
+    bool arm_locked(std::coroutine_handle<> h) {
+        const std::int64_t gen = arm_wait(h);
+        if (gen < 0) return false;
+        task = current_task_header();
+        generation = static_cast<std::uint32_t>(gen);
+        armed = true;
+        return true;
+    }
+    /// [locked] One of the pending parts finished (on the io thread).
+    void finish_part_locked() noexcept {
+        if (--pending == 0 && armed) {
+            armed = false;
+            wake(task, generation);
+        }
+    }
+};
+
+/// The completion handler Asio holds: completes the state on the io
+/// thread. Its cancellation slot is the state's signal.
+template <class... Args>
+struct io_handler {
+    io_state<Args...>* state;
+
+    using cancellation_slot_type = asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return state->signal.slot(); }
+
+    void operator()(Args... args) {
+        io_state<Args...>& s = *state;
+        // A cancellation emitted after this point must find nothing to cancel.
+        s.signal.slot().clear();
+        std::lock_guard guard(s.lock);
+        s.result.emplace(std::move(args)...);
+        s.finish_part_locked();  // the last access: the task may run and free `s` after the unlock
+    }
+};
+
+/// True when this thread drives the loop that owns `ctx` (an io_context).
+bool runs_io_here(const asio::execution_context& ctx) noexcept;
+
+/// Starts the operation on the io thread; an initiation that throws
+/// completes the operation with its exception.
+template <class Start, class... Args>
+void launch_io(io_state<Args...>& state, Start& start) noexcept {
+    try {
+        start(io_handler<Args...>{&state});
+    } catch (...) {
+        std::lock_guard guard(state.lock);
+        state.start_error = std::current_exception();
+        state.finish_part_locked();  // the handler's part: it will never run
+    }
+}
+
+/// Suspends the task and starts the operation: here when this thread owns
+/// the IO object's io_context, else posted there (an IO object is used by
+/// its own loop's thread only, wherever the awaiting task has migrated).
+/// Resumes when the handler ran or the task was cancelled.
+template <class Start, class Executor, class... Args>
+struct io_start {
+    io_state<Args...>& state;
+    Start& start;  // in the operation's frame, which outlives the operation
+    const Executor& executor;
+    bool started = false;
+
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) {
+        {
+            std::lock_guard guard(state.lock);
+            if (!state.arm_locked(h)) return false;  // cancelled before it started
+        }
+        started = true;
+        if (runs_io_here(asio::query(executor, asio::execution::context))) {
+            launch_io(state, start);
+        } else {
+            asio::post(executor, [&state = state, &start = start] { launch_io(state, start); });
+        }
+        return true;
+    }
+    void await_resume() {
+        if (!started) throw_if_cancelled();  // arming refused: a cancellation is pending
+    }
+};
+
+/// Suspends until every pending part of the operation has run, whatever
+/// cancellations arrive meanwhile (the operation may use the frame).
+template <class... Args>
+struct io_drain {
+    io_state<Args...>& state;
+
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) {
+        std::lock_guard guard(state.lock);
+        if (state.pending == 0) return false;
+        return state.arm_locked(h);  // false: cancelled again; the caller loops
+    }
+    void await_resume() const noexcept {}
+};
+
+template <class... Args>
+typename io_value<Args...>::type take_io_value(std::tuple<Args...>&& values) {
+    using value = typename io_value<Args...>::type;
+    if constexpr (sizeof...(Args) == 0) {
+        return;
+    } else {
+        using first = std::tuple_element_t<0, std::tuple<Args...>>;
+        constexpr bool has_error = std::is_same_v<first, std::error_code> || std::is_same_v<first, std::exception_ptr>;
+        if constexpr (has_error) {
+            if constexpr (std::is_same_v<first, std::error_code>) {
+                if (const std::error_code ec = std::get<0>(values)) throw std::system_error(ec);
+            } else {
+                if (std::get<0>(values)) std::rethrow_exception(std::get<0>(values));
+            }
+            if constexpr (std::is_void_v<value>) return;
+            else if constexpr (sizeof...(Args) == 2) return std::move(std::get<1>(values));
+            else return std::apply([](auto&&, auto&&... rest) { return value(std::move(rest)...); }, std::move(values));
+        } else if constexpr (sizeof...(Args) == 1) {
+            return std::move(std::get<0>(values));
+        } else {
+            return value(std::move(values));
+        }
+    }
+}
+
+/// The executor of the io_context the IO object belongs to, when the
+/// initiation tells (Asio's initiations do), else the current loop's.
+template <class Initiation>
+auto io_executor(const Initiation& init) {
+    if constexpr (requires { init.get_executor(); }) return init.get_executor();
+    else return get_running_loop().io_context().get_executor();
+}
+
+template <class... Args, class Initiation, class... InitArgs>
+task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArgs... init_args) {
+    io_state<Args...> state;
+    const auto executor = io_executor(init);
+    auto start = [&](io_handler<Args...> handler) { std::move(init)(std::move(handler), std::move(init_args)...); };
+    co_await io_start<decltype(start), decltype(executor), Args...>{state, start, executor};
+    bool completed;
+    {
+        std::lock_guard guard(state.lock);
+        completed = state.pending == 0;
+        if (!completed) {
+            state.armed = false;  // woken by cancel(): that wake-up consumed the arming
+            ++state.pending;      // the emit posted below
+        }
+    }
+    if (!completed) {
+        asio::post(executor, [&state] {
+            state.signal.emit(asio::cancellation_type::terminal);
+            std::lock_guard guard(state.lock);
+            state.finish_part_locked();
+        });
+        for (;;) {
+            take_cancel();  // this cancellation is thrown below; a later one wakes the drain again
+            bool drained;
+            {
+                std::lock_guard guard(state.lock);
+                drained = state.pending == 0;
+            }
+            if (drained) break;
+            co_await io_drain<Args...>{state};
+        }
+        throw cancelled_error();
+    }
+    if (state.start_error) std::rethrow_exception(state.start_error);
+    co_return take_io_value(std::move(*state.result));
+}
+
+}  // namespace detail
+}  // namespace corio
+
+template <class R, class... Args>
+struct asio::async_result<corio::use_task_t, R(Args...)> {
+    template <class Initiation, class... InitArgs>
+    static auto initiate(Initiation&& init, corio::use_task_t, InitArgs&&... args) {
+        return corio::detail::run_io_operation<std::decay_t<Args>...>(std::forward<Initiation>(init),
+                                                                      std::forward<InitArgs>(args)...);
+    }
+};

@@ -1,0 +1,503 @@
+#include "corio/streams.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <dirent.h>
+#include <string>
+#include <sys/resource.h>
+#include <vector>
+
+#include "corio/corio.hpp"
+#include "corio/use_task.hpp"
+#include "run_modes.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The asyncio streams echo handler: each line back until EOF.
+corio::task<void> echo_lines(corio::stream_reader reader, corio::stream_writer writer) {
+    for (;;) {
+        std::string line = co_await reader.readline();
+        if (line.empty()) break;
+        writer.write(line);
+        co_await writer.drain();
+    }
+    writer.close();
+    co_await writer.wait_closed();
+}
+
+/// Echoes raw bytes until EOF.
+corio::task<void> echo_bytes(corio::stream_reader reader, corio::stream_writer writer) {
+    for (;;) {
+        std::string chunk = co_await reader.read(64 * 1024);
+        if (chunk.empty()) break;
+        writer.write(chunk);
+        co_await writer.drain();
+    }
+    writer.close();
+}
+
+/// Sends `text` and closes; the server's handler gets exactly that.
+corio::task<void> send_and_close(unsigned short port, std::string text) {
+    auto [reader, writer] = co_await corio::open_connection("127.0.0.1", port);
+    writer.write(text);
+    writer.close();
+    co_await writer.wait_closed();
+}
+
+std::size_t open_descriptors() {
+    std::size_t n = 0;
+    if (DIR* d = opendir("/proc/self/fd")) {
+        while (readdir(d)) ++n;
+        closedir(d);
+    }
+    return n;
+}
+
+/// Lets this process open as many descriptors as the hard limit allows.
+void raise_descriptor_limit() {
+    rlimit r{};
+    getrlimit(RLIMIT_NOFILE, &r);
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+}
+
+}  // namespace
+
+TEST_CASE("open_connection and start_server echo lines", "[streams]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const auto replies = corio_test::run_in(mode, []() -> corio::task<std::vector<std::string>> {
+        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+        std::vector<std::string> got;
+        for (std::string line : {"hello\n", "world\n", "\n", "last\n"}) {
+            writer.write(line);
+            got.push_back(co_await reader.readline());
+        }
+        writer.write_eof();
+        got.push_back(co_await reader.readline());  // "": the server closed after our EOF
+        srv.close();
+        co_await srv.wait_closed();
+        co_return got;
+    });
+    REQUIRE(replies == std::vector<std::string>{"hello\n", "world\n", "\n", "last\n", ""});
+}
+
+TEST_CASE("server sockets and peername describe the connection", "[streams]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const bool ok = corio_test::run_in(mode, []() -> corio::task<bool> {
+        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+        auto [reader, writer] = co_await corio::open_connection("localhost", srv.port());  // through the resolver
+        const auto peer = std::any_cast<asio::ip::tcp::endpoint>(writer.get_extra_info("peername"));
+        const bool listed = !srv.sockets().empty() && srv.sockets()[0] == "127.0.0.1:" + std::to_string(srv.port());
+        const bool unknown_empty = !writer.get_extra_info("no such key").has_value();
+        writer.close();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return peer.port() == srv.port() && listed && unknown_empty && !srv.is_serving();
+    });
+    REQUIRE(ok);
+}
+
+TEST_CASE("readexactly, readuntil and readline at EOF and over the limit, as asyncio", "[streams]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    struct results {
+        std::string exact, partial, line, last_line, after_eof;
+        std::size_t expected = 0;
+        std::size_t overrun_consumed = 0;
+        std::string kept_after_overrun;
+        bool readline_overrun = false;
+        std::string line_after_overrun;
+        bool at_eof = false;
+    };
+    const results r = corio_test::run_in(mode, []() -> corio::task<results> {
+        results r;
+        // Each connection starts with its case number, then its bytes, then EOF.
+        corio::queue<int> finished;
+        corio::server srv = co_await corio::start_server(
+            [&r, &finished](corio::stream_reader reader, corio::stream_writer) -> corio::task<void> {
+                const int which = (co_await reader.readexactly(1))[0] - '0';
+                if (which == 0) {
+                    r.exact = co_await reader.readexactly(3);      // "abc"
+                    r.line = co_await reader.readuntil("--");      // "de--"
+                    try {
+                        co_await reader.readexactly(10);           // only "fgh" left before EOF
+                    } catch (const corio::incomplete_read_error& e) {
+                        r.partial = e.partial();
+                        r.expected = e.expected();
+                    }
+                    r.after_eof = co_await reader.read();
+                    r.at_eof = reader.at_eof();
+                } else if (which == 1) {
+                    try {
+                        co_await reader.readuntil("\n");  // 100 bytes, limit 16, no separator
+                    } catch (const corio::limit_overrun_error& e) {
+                        r.overrun_consumed = e.consumed();
+                    }
+                    r.kept_after_overrun = co_await reader.read();  // the data was kept
+                } else {
+                    try {
+                        co_await reader.readline();  // a 40-byte line with limit 16: dropped
+                    } catch (const corio::limit_overrun_error&) {
+                        r.readline_overrun = true;
+                    }
+                    r.line_after_overrun = co_await reader.readline();
+                    r.last_line = co_await reader.readline();  // no "\n" before EOF
+                }
+                finished.put_nowait(which);
+            },
+            "127.0.0.1", 0, corio::server_options{.limit = 16});
+        co_await send_and_close(srv.port(), "0abcde--fgh");
+        co_await send_and_close(srv.port(), "1" + std::string(100, 'x'));
+        co_await send_and_close(srv.port(), "2" + std::string(40, 'y') + "\nnext\ntail");
+        // Each connection's handler has run before the server closes (a
+        // connection still in the backlog at close() is never accepted).
+        for (int i = 0; i < 3; ++i) co_await finished.get();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return r;
+    });
+    REQUIRE(r.exact == "abc");
+    REQUIRE(r.line == "de--");
+    REQUIRE(r.partial == "fgh");
+    REQUIRE(r.expected == 10);
+    REQUIRE(r.after_eof.empty());
+    REQUIRE(r.at_eof);
+    REQUIRE(r.overrun_consumed > 16);
+    REQUIRE(r.kept_after_overrun == std::string(100, 'x'));
+    REQUIRE(r.readline_overrun);
+    REQUIRE(r.line_after_overrun == "next\n");
+    REQUIRE(r.last_line == "tail");
+}
+
+TEST_CASE("1 MiB echoed through each of many concurrent connections on 8 workers", "[streams][stress]") {
+    raise_descriptor_limit();
+    // 1,000 connections of 1 MiB each in an optimised build; sanitizer
+    // builds (which run 5-20x slower here) keep the connection count and
+    // send 64 KiB each.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    constexpr std::size_t bytes_each = 64 * 1024;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+    constexpr std::size_t bytes_each = 64 * 1024;
+#else
+    constexpr std::size_t bytes_each = 1024 * 1024;
+#endif
+#else
+    constexpr std::size_t bytes_each = 1024 * 1024;
+#endif
+    constexpr int connections = 1000;
+    const std::size_t ok = corio::run(
+        []() -> corio::task<std::size_t> {
+            corio::server srv = co_await corio::start_server(echo_bytes, "127.0.0.1", 0);
+            std::vector<corio::task_handle<bool>> clients;
+            for (int i = 0; i < connections; ++i) {
+                clients.push_back(corio::create_task([](unsigned short port, int id) -> corio::task<bool> {
+                    auto [reader, writer] = co_await corio::open_connection("127.0.0.1", port);
+                    // Bytes that depend on the connection and the offset, so a
+                    // byte that went to the wrong connection or place shows.
+                    std::string payload(bytes_each, '\0');
+                    for (std::size_t j = 0; j < payload.size(); ++j)
+                        payload[j] = static_cast<char>((j * 131 + static_cast<std::size_t>(id) * 7) & 0xff);
+                    auto sender = corio::create_task([](corio::stream_writer w, const std::string& p) -> corio::task<void> {
+                        for (std::size_t off = 0; off < p.size(); off += 16 * 1024) {
+                            w.write(std::string_view(p).substr(off, 16 * 1024));
+                            co_await w.drain();
+                        }
+                        w.write_eof();
+                    }(writer, payload));
+                    const std::string back = co_await reader.readexactly(payload.size());
+                    co_await sender;
+                    const bool eof_after = (co_await reader.read()).empty();
+                    writer.close();
+                    co_return back == payload && eof_after;
+                }(srv.port(), i)));
+            }
+            std::size_t good = 0;
+            for (auto& c : clients) good += (co_await c) ? 1 : 0;
+            srv.close();
+            co_await srv.wait_closed();
+            co_return good;
+        }(),
+        {.workers = 8});
+    REQUIRE(ok == connections);
+}
+
+TEST_CASE("a peer reset surfaces as std::system_error in that task only", "[streams]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const auto outcome = corio_test::run_in(mode, []() -> corio::task<std::pair<bool, std::string>> {
+        std::atomic<bool> saw_system_error{false};
+        corio::server srv = co_await corio::start_server(
+            [&saw_system_error](corio::stream_reader reader, corio::stream_writer writer) -> corio::task<void> {
+                try {
+                    for (;;) {
+                        std::string line = co_await reader.readline();
+                        if (line.empty()) break;
+                        writer.write(line);
+                    }
+                } catch (const std::system_error&) {
+                    saw_system_error = true;
+                }
+            },
+            "127.0.0.1", 0);
+        {
+            // A raw socket that resets the connection: SO_LINGER 0, then close.
+            asio::ip::tcp::socket raw(corio::get_running_loop().io_context());
+            co_await raw.async_connect({asio::ip::make_address("127.0.0.1"), srv.port()}, corio::use_task);
+            co_await corio::sleep(10ms);  // the server's handler is reading now
+            raw.set_option(asio::socket_base::linger(true, 0));
+            raw.close();
+        }
+        for (int i = 0; i < 200 && !saw_system_error; ++i) co_await corio::sleep(5ms);
+        // The server still serves everybody else.
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+        writer.write("still here\n");
+        std::string reply = co_await reader.readline();
+        writer.close();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return std::pair{saw_system_error.load(), reply};
+    });
+    REQUIRE(outcome.first);
+    REQUIRE(outcome.second == "still here\n");
+}
+
+TEST_CASE("cancelling a read leaves the connection usable", "[streams][cancel]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const std::string got = corio_test::run_in(mode, []() -> corio::task<std::string> {
+        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+        auto stuck = corio::create_task([](corio::stream_reader r) -> corio::task<std::string> {
+            co_return co_await r.readline();  // nothing comes: the echo server waits for us
+        }(reader));
+        co_await corio::sleep(5ms);
+        stuck.cancel();
+        bool cancelled = false;
+        try {
+            co_await stuck;
+        } catch (const corio::cancelled_error&) {
+            cancelled = true;
+        }
+        writer.write("after cancel\n");
+        std::string line = co_await reader.readline();
+        writer.close();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return cancelled ? line : "not cancelled";
+    });
+    REQUIRE(got == "after cancel\n");
+}
+
+TEST_CASE("drain waits while the peer does not read, and returns once it does", "[streams]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const auto r = corio_test::run_in(mode, []() -> corio::task<std::pair<bool, std::size_t>> {
+        corio::future<void> start_reading = corio::get_running_loop().create_future<void>();
+        std::size_t received = 0;
+        corio::server srv = co_await corio::start_server(
+            [&](corio::stream_reader reader, corio::stream_writer) -> corio::task<void> {
+                co_await start_reading;
+                received = (co_await reader.read()).size();
+            },
+            "127.0.0.1", 0);
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+        // More than the kernel's loopback buffers can absorb.
+        const std::string block(1024 * 1024, 'z');
+        for (int i = 0; i < 64; ++i) writer.write(block);
+        auto drained = corio::create_task([](corio::stream_writer w) -> corio::task<void> { co_await w.drain(); }(writer));
+        co_await corio::sleep(50ms);
+        const bool waited = !drained.done();  // the peer has read nothing: drain cannot be done
+        start_reading.set_result();
+        co_await drained;
+        writer.close();
+        co_await writer.wait_closed();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return std::pair{waited, received};
+    });
+    REQUIRE(r.first);
+    REQUIRE(r.second == 64u * 1024 * 1024);
+}
+
+TEST_CASE("no descriptor leaks after 10,000 connect/close cycles", "[streams][stress]") {
+    const auto leaked = corio::run(
+        []() -> corio::task<std::ptrdiff_t> {
+            corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+            // One warm-up cycle opens the descriptors that stay (resolver, epoll) .
+            co_await send_and_close(srv.port(), "warm-up\n");
+            co_await corio::sleep(10ms);
+            const auto before = static_cast<std::ptrdiff_t>(open_descriptors());
+            for (int i = 0; i < 10000; ++i) co_await send_and_close(srv.port(), "x\n");
+            // The server side closes each connection after its handler returns.
+            std::ptrdiff_t after = 0;
+            for (int i = 0; i < 400; ++i) {
+                after = static_cast<std::ptrdiff_t>(open_descriptors());
+                if (after <= before) break;
+                co_await corio::sleep(5ms);
+            }
+            srv.close();
+            co_await srv.wait_closed();
+            co_return after - before;
+        }(),
+        {.workers = 2});
+    REQUIRE(leaked <= 0);
+}
+
+namespace {
+
+/// A self-signed certificate for "localhost", made with the openssl command
+/// in a fresh temporary directory.
+struct self_signed_certificate {
+    std::string dir, cert, key;
+    self_signed_certificate() {
+        char tmpl[] = "/tmp/corio-tls-XXXXXX";
+        dir = mkdtemp(tmpl);
+        cert = dir + "/cert.pem";
+        key = dir + "/key.pem";
+        const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
+                                " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
+                                " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+        if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate");
+    }
+    ~self_signed_certificate() { std::system(("rm -rf " + dir).c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("TLS streams: a verified echo, and a name mismatch that fails only its own handshake", "[streams][tls]") {
+    const self_signed_certificate certificate;
+    auto server_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    server_ctx->use_certificate_chain_file(certificate.cert);
+    server_ctx->use_private_key_file(certificate.key, asio::ssl::context::pem);
+    auto client_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    client_ctx->set_verify_mode(asio::ssl::verify_peer);
+    client_ctx->load_verify_file(certificate.cert);
+
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    struct results {
+        std::vector<std::string> echoed;
+        bool mismatch_failed = false;
+        std::string after_mismatch;
+    };
+    const results r = corio_test::run_in(mode, [&]() -> corio::task<results> {
+        results r;
+        auto& loop = corio::get_running_loop();
+        loop.set_exception_handler([](corio::event_loop&, const corio::exception_context&) {});  // the failed handshake
+        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0, corio::server_options{.ssl = server_ctx.get()});
+        {
+            auto [reader, writer] = co_await corio::open_connection("localhost", srv.port(), {.ssl = client_ctx.get()});
+            for (const std::string& line : std::vector<std::string>{"secret one\n", std::string(60000, 's') + "\n"}) {
+                writer.write(line);
+                r.echoed.push_back(co_await reader.readline());
+            }
+            writer.close();
+        }
+        try {
+            co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = client_ctx.get(), .server_hostname = "wrong.example"});
+        } catch (const std::system_error&) {
+            r.mismatch_failed = true;
+        }
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = client_ctx.get()});
+        writer.write("still serving\n");
+        r.after_mismatch = co_await reader.readline();
+        writer.close();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return r;
+    });
+    REQUIRE(r.echoed.size() == 2);
+    REQUIRE(r.echoed[0] == "secret one\n");
+    REQUIRE(r.echoed[1] == std::string(60000, 's') + "\n");
+    REQUIRE(r.mismatch_failed);
+    REQUIRE(r.after_mismatch == "still serving\n");
+}
+
+TEST_CASE("running out of descriptors gives clear errors, and the server recovers", "[streams]") {
+    // Client and server share this process's descriptor table. When the
+    // last free descriptor goes to a client socket, the kernel completes its
+    // connect into the listener's backlog but the server's accept fails with
+    // EMFILE: that connection waits, unanswered, until descriptors free up.
+    // So each attempt is bounded, and the waiting ones must be answered once
+    // the limit is lifted: that is the recovery.
+    struct results {
+        int answered = 0;
+        int waiting_in_backlog = 0;
+        int refused_clearly = 0;  // connections that failed with "too many open files"
+        int other_failures = 0;
+        int waiting_answered_later = 0;
+        std::string reply_after;
+        std::string first_other;
+    };
+    const results r = corio::run(
+        []() -> corio::task<results> {
+            results r;
+            corio::get_running_loop().set_exception_handler([](corio::event_loop&, const corio::exception_context&) {});
+            corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+            rlimit saved{};
+            getrlimit(RLIMIT_NOFILE, &saved);
+            rlimit tight = saved;
+            tight.rlim_cur = open_descriptors() + 15;  // room for a few connections; the parity decides whether one waits
+            setrlimit(RLIMIT_NOFILE, &tight);
+            std::vector<corio::stream_pair> held;
+            std::vector<corio::stream_pair> waiting;
+            for (int i = 0; i < 40; ++i) {
+                try {
+                    auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+                    writer.write("ping\n");
+                    std::string reply;
+                    try {
+                        reply = co_await corio::timeout(500ms).run(reader.readline());
+                    } catch (const corio::timeout_error&) {
+                        ++r.waiting_in_backlog;
+                        waiting.push_back({reader, writer});
+                        continue;
+                    }
+                    if (reply == "ping\n") ++r.answered;
+                    else ++r.other_failures;
+                    held.push_back({reader, writer});
+                } catch (const std::system_error& e) {
+                    if (e.code() == asio::error::no_descriptors) ++r.refused_clearly;  // EMFILE
+                    else {
+                        ++r.other_failures;
+                        r.first_other = e.what();
+                    }
+                } catch (const std::exception& e) {
+                    ++r.other_failures;
+                    r.first_other = e.what();
+                }
+            }
+            for (auto& p : held) p.writer.close();
+            held.clear();
+            setrlimit(RLIMIT_NOFILE, &saved);
+            // Descriptors are free again: the server accepts what waited in its
+            // backlog (after its accept back-off) and serves new connections.
+            for (auto& p : waiting) {
+                try {
+                    if (co_await corio::timeout(10s).run(p.reader.readline()) == "ping\n") ++r.waiting_answered_later;
+                } catch (const corio::timeout_error&) {
+                }
+                p.writer.close();
+            }
+            auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+            writer.write("after\n");
+            r.reply_after = co_await corio::timeout(10s).run(reader.readline());
+            writer.close();
+            srv.close();
+            co_await srv.wait_closed();
+            co_return r;
+        }(),
+        {.workers = 2});
+    INFO("answered " << r.answered << ", waiting " << r.waiting_in_backlog << ", refused " << r.refused_clearly
+                     << ", other failures " << r.other_failures << ": " << r.first_other);
+    REQUIRE(r.answered > 0);
+    REQUIRE(r.refused_clearly > 0);
+    REQUIRE(r.other_failures == 0);
+    REQUIRE(r.waiting_answered_later == r.waiting_in_backlog);
+    REQUIRE(r.reply_after == "after\n");
+}

@@ -1,0 +1,145 @@
+#include "corio/use_task.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <system_error>
+#include <thread>
+
+#include "corio/corio.hpp"
+#include "run_modes.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_CASE("use_task awaits an Asio timer on the running loop", "[use_task]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const bool fired = corio_test::run_in(mode, []() -> corio::task<bool> {
+        asio::steady_timer timer(corio::get_running_loop().io_context(), 5ms);
+        const auto start = std::chrono::steady_clock::now();
+        co_await timer.async_wait(corio::use_task);
+        co_return std::chrono::steady_clock::now() - start >= 5ms;  // the expiry, not a time bound
+    });
+    REQUIRE(fired);
+}
+
+TEST_CASE("use_task throws an operation's error_code as std::system_error", "[use_task]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const std::error_code ec = corio_test::run_in(mode, []() -> corio::task<std::error_code> {
+        asio::io_context& io = corio::get_running_loop().io_context();
+        // A port nobody listens on: bind one, close it, connect to it.
+        asio::ip::tcp::acceptor probe(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        const auto closed_port = probe.local_endpoint();
+        probe.close();
+        asio::ip::tcp::socket s(io);
+        try {
+            co_await s.async_connect(closed_port, corio::use_task);
+        } catch (const std::system_error& e) {
+            co_return e.code();
+        }
+        co_return std::error_code();
+    });
+    REQUIRE(ec == asio::error::connection_refused);
+}
+
+TEST_CASE("use_task returns the values of a multi-value completion", "[use_task]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const std::size_t found = corio_test::run_in(mode, []() -> corio::task<std::size_t> {
+        asio::ip::tcp::resolver r(corio::get_running_loop().io_context());
+        auto results = co_await r.async_resolve("127.0.0.1", "80", corio::use_task);
+        co_return results.size();
+    });
+    REQUIRE(found >= 1);
+}
+
+TEST_CASE("cancelling a task cancels its pending Asio operation", "[use_task][cancel]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const auto outcome = corio_test::run_in(mode, []() -> corio::task<int> {
+        std::atomic<int> after_wait{0};
+        auto waiter = corio::create_task([](std::atomic<int>& after) -> corio::task<void> {
+            asio::steady_timer timer(corio::get_running_loop().io_context(), 1h);
+            co_await timer.async_wait(corio::use_task);
+            after = 1;  // never: the wait is cancelled
+        }(after_wait));
+        co_await corio::sleep(2ms);
+        waiter.cancel();
+        int result = 0;
+        try {
+            co_await waiter;
+        } catch (const corio::cancelled_error&) {
+            result = after_wait.load() == 0 ? 1 : 2;
+        }
+        co_return result;
+    });
+    REQUIRE(outcome == 1);  // cancelled at once, not after an hour
+}
+
+TEST_CASE("a cancellation pending before the operation starts never starts it", "[use_task][cancel]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const bool cancelled = corio_test::run_in(mode, []() -> corio::task<bool> {
+        auto t = corio::create_task([]() -> corio::task<void> {
+            co_await corio::yield();  // cancel() lands while it is queued here...
+            asio::steady_timer timer(corio::get_running_loop().io_context(), 1h);
+            co_await timer.async_wait(corio::use_task);  // ...so this await must throw, not wait
+        }());
+        co_await corio::yield();
+        t.cancel();
+        try {
+            co_await t;
+        } catch (const corio::cancelled_error&) {
+            co_return true;
+        }
+        co_return false;
+    });
+    REQUIRE(cancelled);
+}
+
+TEST_CASE("an operation on another loop's IO object is started and completed on that loop", "[use_task]") {
+    corio::runtime rt({.workers = 2});
+    asio::io_context& io0 = rt.loop(0).io_context();
+    // A task pinned to loop 1 waits on a timer of loop 0: the initiation is
+    // posted to loop 0, the completion wakes the task back on loop 1.
+    auto h = rt.loop(1).create_task(
+        [](asio::io_context& io0) -> corio::task<int> {
+            int done = 0;
+            for (int i = 0; i < 200; ++i) {
+                asio::steady_timer timer(io0, std::chrono::microseconds(50));
+                co_await timer.async_wait(corio::use_task);
+                ++done;
+            }
+            co_return done;
+        }(io0),
+        corio::task_options{.name = "on loop 1", .pinned = true});
+    REQUIRE(rt.run_until_complete(h) == 200);
+}
+
+TEST_CASE("cancel racing with completion: exactly one outcome, never a hang", "[use_task][cancel][stress]") {
+    // Timers that expire about when the cancel arrives, on 4 workers: each
+    // task either finishes its wait or sees cancelled_error, and every one ends.
+    const int outcomes = corio::run(
+        []() -> corio::task<int> {
+            std::vector<corio::task_handle<int>> tasks;
+            for (int i = 0; i < 2000; ++i) {
+                tasks.push_back(corio::create_task([](int i) -> corio::task<int> {
+                    asio::steady_timer timer(corio::get_running_loop().io_context(), std::chrono::microseconds(i % 200));
+                    co_await timer.async_wait(corio::use_task);
+                    co_return 1;
+                }(i)));
+            }
+            for (std::size_t i = 0; i < tasks.size(); i += 2) tasks[i].cancel();
+            int ended = 0;
+            for (auto& t : tasks) {
+                try {
+                    ended += co_await t;
+                } catch (const corio::cancelled_error&) {
+                    ++ended;
+                }
+            }
+            co_return ended;
+        }(),
+        {.workers = 4});
+    REQUIRE(outcomes == 2000);
+}
