@@ -12,6 +12,7 @@ packages=(
   catch2 libbenchmark-dev                      # tests, micro-benchmarks
   node-llhttp nlohmann-json3-dev               # HTTP parser sources, JSON
   python3 curl openssl                         # test helpers (servers, clients, certs)
+  python3-aiohttp                              # a real HTTP peer for corio::http tests
 )
 
 missing=()
