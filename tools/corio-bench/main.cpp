@@ -39,7 +39,9 @@ const char* echo_unavailable() {
                : nullptr;
 }
 
-// WORKLOADS.md order; http is not here yet.
+const char* http_unavailable() { return corio_bench::wrk_available() ? nullptr : "wrk is not installed (apt-get install wrk)"; }
+
+// WORKLOADS.md order.
 constexpr workload all_workloads[] = {
     {"spawn_join", corio_bench::spawn_join},   {"spawn_remote", corio_bench::spawn_remote},
     {"fib", corio_bench::fib},                 {"skynet", corio_bench::skynet},
@@ -47,6 +49,7 @@ constexpr workload all_workloads[] = {
     {"chained_spawn", corio_bench::chained_spawn}, {"sleep_many", corio_bench::sleep_many},
     {"blocking_rt", corio_bench::blocking_rt, "us_per_op"},
     {"echo", corio_bench::echo, "msgs_per_s", echo_unavailable},
+    {"http", corio_bench::http_hello, "req_per_s", http_unavailable},
 };
 
 const workload* find_workload(std::string_view name) {

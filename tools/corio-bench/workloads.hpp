@@ -58,5 +58,8 @@ double blocking_rt(corio::runtime& rt);
 double echo(corio::runtime& rt);
 /// The peers' echo client, or "" when it is not built.
 std::string echo_client_path();
+/// Returns wrk's requests per second against corio's HTTP server (metric req_per_s).
+double http_hello(corio::runtime& rt);
+bool wrk_available();
 
 }  // namespace corio_bench
