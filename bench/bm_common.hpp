@@ -18,16 +18,16 @@ namespace corio_bench {
 /// Operations per benchmark iteration.
 inline constexpr std::int64_t ops_per_batch = 1000;
 
-/// Reports, for `state` whose every iteration did `ops_per_batch`
-/// operations, items_per_second and per_op: an inverted rate (Google
-/// Benchmark divides ops * iterations by the measured seconds and inverts
-/// it), so the console shows the time of one operation, e.g. "25.1ns", and
-/// the JSON holds it in seconds. The seconds are CPU time, or real time
-/// for benchmarks marked UseRealTime().
-inline void report_per_op(benchmark::State& state) {
-    state.SetItemsProcessed(state.iterations() * ops_per_batch);
+/// Reports, for `state` whose every iteration did `ops` (by default
+/// `ops_per_batch`) operations, items_per_second and per_op: an inverted
+/// rate (Google Benchmark divides ops * iterations by the measured seconds
+/// and inverts it), so the console shows the time of one operation, e.g.
+/// "25.1ns", and the JSON holds it in seconds. The seconds are CPU time, or
+/// real time for benchmarks marked UseRealTime().
+inline void report_per_op(benchmark::State& state, std::int64_t ops = ops_per_batch) {
+    state.SetItemsProcessed(state.iterations() * ops);
     state.counters["per_op"] = benchmark::Counter(
-        static_cast<double>(ops_per_batch),
+        static_cast<double>(ops),
         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
