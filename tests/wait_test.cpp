@@ -28,6 +28,12 @@ corio::task<int> fail_after(corio::clock::duration d) {
     co_await corio::sleep(d);
     throw std::runtime_error("failed");
 }
+/// Fails once `first` has finished: an order no scheduling delay can swap
+/// (timers on two workers can fire in either order on a loaded machine).
+corio::task<int> fail_after_task(corio::task_handle<int> first) {
+    co_await first;
+    throw std::runtime_error("failed");
+}
 /// Records whether it saw the cancellation at its sleep.
 corio::task<int> sleeper(corio::clock::duration d, std::atomic<bool>& cancelled) {
     try {
@@ -79,8 +85,9 @@ TEST_CASE("wait first_completed returns after the first task finishes", "[wait]"
 TEST_CASE("wait first_exception returns at the first failure", "[wait]") {
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     const counts c = corio_test::run_in(mode, []() -> corio::task<counts> {
-        std::vector<corio::task_handle<int>> hs{corio::create_task(after(1ms, 1)), corio::create_task(fail_after(5ms)),
-                                                corio::create_task(after(1h, 3))};
+        auto first = corio::create_task(after(1ms, 1));
+        auto failing = corio::create_task(fail_after_task(first));
+        std::vector<corio::task_handle<int>> hs{first, failing, corio::create_task(after(1h, 3))};
         auto w = co_await corio::wait(hs, {.timeout = std::nullopt, .return_when = corio::first_exception});
         for (auto& h : w.pending) h.cancel();
         co_return count(w);
