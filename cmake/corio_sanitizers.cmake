@@ -19,6 +19,12 @@ elseif(_corio_san STREQUAL "address")
     # functions ("Cannot represent a difference across sections").
     list(APPEND _corio_san_flags -fno-sanitize=function)
   endif()
+  # UBSan's vptr check probes memory through a pipe it opens, so while the
+  # process is out of file descriptors every call on a polymorphic object
+  # (catching the EMFILE std::system_error itself) is reported as "invalid
+  # vptr". corio must keep working in that state and a test drives it there,
+  # so that one check is off; the rest of UBSan stays on.
+  list(APPEND _corio_san_flags -fno-sanitize=vptr)
 elseif(_corio_san STREQUAL "thread")
   set(_corio_san_flags -fsanitize=thread)
 elseif(_corio_san STREQUAL "undefined")
@@ -26,6 +32,7 @@ elseif(_corio_san STREQUAL "undefined")
   if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     list(APPEND _corio_san_flags -fno-sanitize=function)  # see "address" above
   endif()
+  list(APPEND _corio_san_flags -fno-sanitize=vptr)  # see "address" above
 else()
   message(FATAL_ERROR "CORIO_SANITIZER must be empty, address, thread or undefined; got '${_corio_san}'")
 endif()
