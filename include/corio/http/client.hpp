@@ -14,13 +14,15 @@
 // runtime or loop that ran its requests ends.
 //
 // Redirects: at most max_redirects are followed; the next 30x is a
-// client_response_error. A duration of zero (timeout, total_timeout) means
-// no limit, as aiohttp's None.
+// client_response_error. A duration of zero (timeout, total_timeout,
+// connect_timeout) means no limit, as aiohttp's None.
 //
 // GCC 12 note: a braced options temporary inside a co_await expression
 // (`co_await s.get(url, {.params = ...})`) is destroyed twice by GCC 12's
 // coroutine lowering (a compiler bug; Clang is fine). With GCC 12, name the
 // options first: `http::request_options o{.params = ...}; co_await s.get(url, o);`
+// The same goes for other owning temporaries beside a co_await (a lambda
+// turned into a std::function argument; `n ? co_await f() : std::string()`).
 #pragma once
 
 #include <chrono>
