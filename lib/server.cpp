@@ -16,6 +16,7 @@
 #include "corio/create_task.hpp"
 #include "corio/future.hpp"
 #include "corio/policy.hpp"
+#include "corio/shield.hpp"
 #include "corio/sleep.hpp"
 #include "corio/streams.hpp"
 #include "corio/use_task.hpp"
@@ -45,13 +46,22 @@ struct server_state {
         std::lock_guard guard(mutex);
         ++live;
     }
+    /// Sets `f` unless it was cancelled: its waiters await it from shielded
+    /// tasks (wait_uncancelled), which only a runtime shutdown cancels, and
+    /// ended() runs in a destructor, where invalid_state_error must not escape.
+    static void settle(future<void>& f) noexcept {
+        try {
+            f.set_result();
+        } catch (const invalid_state_error&) {
+        }
+    }
     void ended() {
         bool done;
         {
             std::lock_guard guard(mutex);
             done = --live == 0 && !serving;
         }
-        if (done) finished.set_result();
+        if (done) settle(finished);
     }
     void close() {
         std::vector<task_handle<void>> to_cancel;
@@ -63,8 +73,8 @@ struct server_state {
             to_cancel = std::move(acceptors);  // the handles would keep the accept frames (and their counts) alive
             done = live == 0;  // everything ended already (a runtime shutdown cancelled it)
         }
-        closed.set_result();
-        if (done) finished.set_result();
+        settle(closed);
+        if (done) settle(finished);
         for (auto& a : to_cancel) a.cancel();  // each accept task's frame closes its listener
     }
 };
@@ -215,14 +225,26 @@ task<server> start_server(client_connected handler, std::string host, unsigned s
 
 void server::close() { state_->close(); }
 
+namespace {
+
+/// Awaits a future that close() sets, through a task of its own: a task
+/// cancelled while it awaits a future cancels that future (asyncio), and
+/// these two are shared by every waiter and set later by close(), which
+/// would then throw invalid_state_error (a wait_closed() under a timeout did).
+task<void> wait_uncancelled(future<void> f) {
+    co_await shield([](future<void> shared) -> task<void> { co_await shared; }(std::move(f)));
+}
+
+}  // namespace
+
 task<void> server::wait_closed() {
-    co_await state_->finished;
+    co_await wait_uncancelled(state_->finished);
 }
 
 task<void> server::serve_forever() {
     std::exception_ptr cancelled;
     try {
-        co_await state_->closed;
+        co_await wait_uncancelled(state_->closed);
     } catch (const cancelled_error&) {
         cancelled = std::current_exception();
     }

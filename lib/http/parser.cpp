@@ -35,9 +35,13 @@ std::size_t message_parser::feed(std::string_view data) {
             }
             return used;
         }
-        case HPE_USER: return 0;  // a limit (error_status_ already set)
         default:
-            fail(400, llhttp_get_error_reason(&parser_) ? llhttp_get_error_reason(&parser_) : llhttp_errno_name(rc));
+            // A callback that refused (a limit, a bad name) set error_status_
+            // already. llhttp reports that as HPE_USER from the data callbacks
+            // but as HPE_CB_<name> from the others (on_headers_complete,
+            // on_header_value_complete), which must not turn 413/431 into 400.
+            if (!failed())
+                fail(400, llhttp_get_error_reason(&parser_) ? llhttp_get_error_reason(&parser_) : llhttp_errno_name(rc));
             return 0;
     }
 }
@@ -106,8 +110,27 @@ int message_parser::on_header_value(llhttp_t* p, const char* at, std::size_t n) 
     return 0;
 }
 
+namespace {
+
+/// RFC 9110 5.6.2 tchar: what a field name is made of.
+bool is_token(std::string_view name) noexcept {
+    if (name.empty()) return false;
+    for (const char c : name) {
+        const auto u = static_cast<unsigned char>(c);
+        const bool alnum = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z');
+        if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 int message_parser::on_header_value_complete(llhttp_t* p) {
     message_parser& s = self(p);
+    // llhttp 8.1 passes "Host : x" with the name "Host ": RFC 9112 5.1 says
+    // a server must answer whitespace before the colon with 400, since a
+    // proxy in front may read the field differently (request smuggling).
+    if (!is_token(s.field_name_)) return s.fail(400, "invalid header field name");
     if (s.message_.fields.size() >= s.limits_.max_headers) return s.fail(431, "too many headers");
     s.message_.fields.add_unchecked(std::move(s.field_name_), std::move(s.field_value_));
     s.field_name_.clear();

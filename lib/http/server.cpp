@@ -112,8 +112,12 @@ struct runner_state {
         std::lock_guard guard(mutex);
         for (connection_record& c : connections) {
             const site_options& o = sites[c.site].options;
-            const clock::duration in_phase = now - clock::time_point(clock::duration(c.since.load()));
+            // The phase first: enter() stores `since` before it swaps the
+            // phase, so a new phase read here comes with its new `since`
+            // (seq_cst). The other order could pair a fresh `head` with the
+            // time the connection went idle and reap it at once.
             const phase p = c.now.load();
+            const clock::duration in_phase = now - clock::time_point(clock::duration(c.since.load()));
             const bool expired = (p == phase::idle && in_phase > o.keepalive_timeout) ||
                                  (p == phase::head && in_phase > o.request_head_timeout);
             if (expired && c.close_if(p)) c.task.cancel();
@@ -281,7 +285,14 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
                 }
             }
             if (!receiving) {
-                if (!rec.enter(phase::idle, phase::head)) co_return;  // reaped or stopping
+                if (!rec.enter(phase::idle, phase::head)) {  // reaped or stopping
+                    // Answers to pipelined requests already handled still go out.
+                    if (!out.empty()) {
+                        writer.write(out);
+                        writer.close();
+                    }
+                    co_return;
+                }
                 receiving = true;
             }
             parsed += parser.feed(std::string_view(pending).substr(parsed));
@@ -304,6 +315,7 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
             r = co_await dispatch(app, req);
         } catch (const http_error& e) {  // a target the request object refuses
             r = error_response(e.status(), e.text());
+            keep_alive = false;  // malformed input closes the connection, as a parser error does
         }
         if (rec.stop_requested.load()) keep_alive = false;
         serialize(r, head_request, keep_alive, out);

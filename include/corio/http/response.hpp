@@ -19,11 +19,13 @@ namespace corio::http {
 
 struct response {
     int status = 200;
-    std::string text;  // a text body, sent as UTF-8 (content type text/plain unless set)
-    std::string body;  // a byte body (content type application/octet-stream unless set)
-    http::headers headers;
-    std::string content_type;
-    std::string reason;  // empty: the standard phrase for `status`
+    // {} on each member: GCC's -Wmissing-field-initializers (in -Wextra)
+    // warns on response{.text = "hi"} for members without an initializer.
+    std::string text{};  // a text body, sent as UTF-8 (content type text/plain unless set)
+    std::string body{};  // a byte body (content type application/octet-stream unless set)
+    http::headers headers{};
+    std::string content_type{};
+    std::string reason{};  // empty: the standard phrase for `status`
 };
 
 /// `j` serialised, content type application/json (aiohttp's web.json_response).
