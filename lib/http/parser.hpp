@@ -60,6 +60,8 @@ public:
     /// True once any byte of the current message arrived.
     bool started() const noexcept { return started_; }
     bool headers_done() const noexcept { return headers_done_; }
+    /// The current message's header fields (complete once headers_done()).
+    const http::headers& fields() const noexcept { return message_.fields; }
     bool failed() const noexcept { return error_status_ != 0; }
     /// 400 malformed, 413 body too large, 431 header too large; 0 if none.
     int error_status() const noexcept { return error_status_; }

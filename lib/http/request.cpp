@@ -11,10 +11,14 @@ request::request(request_head head) : head_(std::move(head)) {
     if (head_.target.empty() || head_.target.front() != '/') throw http_error(400, "the request target must be a path");
     const std::size_t q = head_.target.find('?');
     path_ = detail::percent_decode(std::string_view(head_.target).substr(0, q), false);
-    if (q != std::string::npos) {
-        query_string_ = std::string_view(head_.target).substr(q + 1);
-        query_ = detail::parse_query(query_string_);
-    }
+    if (q != std::string::npos) query_ = detail::parse_query(std::string_view(head_.target).substr(q + 1));
+}
+
+// Computed on each call, not kept as a view: a view into head_.target would
+// dangle in a copied or moved request.
+std::string_view request::query_string() const noexcept {
+    const std::size_t q = head_.target.find('?');
+    return q == std::string::npos ? std::string_view() : std::string_view(head_.target).substr(q + 1);
 }
 
 std::string_view request::content_type() const noexcept {

@@ -270,6 +270,7 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
     for (;;) {
         // Collect one request.
         bool receiving = false;  // in phase `head`
+        bool continue_sent = false;
         while (!parser.complete() && !parser.failed()) {
             if (parsed == pending.size()) {
                 if (!out.empty()) {
@@ -296,6 +297,14 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
                 receiving = true;
             }
             parsed += parser.feed(std::string_view(pending).substr(parsed));
+            // A client that asked to be told before it sends the body (curl
+            // does above 1 KiB) gets the go-ahead instead of waiting out its
+            // own timer.
+            if (parser.headers_done() && !parser.complete() && !parser.failed() && !continue_sent &&
+                iequals(parser.fields().get("Expect"), "100-continue")) {
+                writer.write("HTTP/1.1 100 Continue\r\n\r\n");
+                continue_sent = true;
+            }
         }
         if (parser.failed()) {
             serialize(error_response(parser.error_status(), {}), false, false, out);

@@ -49,7 +49,7 @@ public:
     const std::string& path() const noexcept { return path_; }
     /// The path and query as sent ("/path%20x?a=1").
     const std::string& raw_path() const noexcept { return head_.target; }
-    std::string_view query_string() const noexcept { return query_string_; }
+    std::string_view query_string() const noexcept;
     const query_params& query() const noexcept { return query_; }
     const http::headers& headers() const noexcept { return head_.fields; }
     const match_info_map& match_info() const noexcept { return match_info_; }
@@ -74,7 +74,6 @@ public:
 private:
     request_head head_;
     std::string path_;
-    std::string_view query_string_;
     query_params query_;
     match_info_map match_info_;
 };
