@@ -152,7 +152,9 @@ task<void> accept_loop(live_guard counted, asio::ip::tcp::acceptor acceptor) {
         }
         if (!ec) {
             socket.set_option(asio::ip::tcp::no_delay(true), ec);  // asyncio sets TCP_NODELAY
-            create_task(serve_connection(live_guard(counted.share()), std::move(socket)));
+            const bool pinned = counted.state().options.pin_connections;
+            create_task(serve_connection(live_guard(counted.share()), std::move(socket)),
+                        task_options{.name = "connection", .pinned = pinned});
             continue;
         }
         // Out of file descriptors (or memory): asyncio logs it and stops

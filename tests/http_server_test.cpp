@@ -487,7 +487,10 @@ TEST_CASE("graceful shutdown finishes a request in flight, closes idle connectio
                 late.writer.write(get("/"));
                 out.newcomer = co_await after_last_reply(late.reader);
             } catch (const std::system_error& e) {
-                out.newcomer = e.code().value() == ECONNREFUSED ? "refused" : e.what();  // (asio's error category)
+                // (asio's error category: compare values.) A connection that
+                // reached a listener whose socket was still closing is reset.
+                const int v = e.code().value();
+                out.newcomer = v == ECONNREFUSED ? "refused" : v == ECONNRESET ? "reset" : e.what();
             }
             const reply done = co_await read_reply(busy.reader);
             out.in_flight_status = done.status;

@@ -430,7 +430,7 @@ task<void> tcp_site::start() {
         return detail::serve_http(std::move(s), index, std::move(reader), std::move(writer));
     };
     corio::server listener =
-        co_await start_server(std::move(on_connection), host_, port_, server_options{.backlog = options_.backlog, .ssl = options_.ssl});
+        co_await start_server(std::move(on_connection), host_, port_, server_options{.backlog = options_.backlog, .pin_connections = options_.pin_connections, .ssl = options_.ssl});
     port_ = listener.port();
     std::lock_guard guard(state_->mutex);
     state_->sites[index].listener = listener;

@@ -79,6 +79,9 @@ struct site_options {
     /// cancels them.
     std::chrono::milliseconds shutdown_timeout{60'000};
     int backlog = 1024;
+    /// Keep each connection on the loop that accepted it (see
+    /// corio::server_options::pin_connections); handlers' own tasks still spread.
+    bool pin_connections = true;
 };
 static_assert(std::is_trivially_copyable_v<site_options>);
 
