@@ -3,6 +3,7 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <thread>
 
 namespace corio::detail {
@@ -14,6 +15,12 @@ struct reactor::io_holder {
     // Without outstanding work, run_one() returns at once instead of
     // blocking; the guard is that work for the loop's lifetime.
     asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+    // Asio creates its epoll reactor with the first IO object. Until then a
+    // parked loop would sleep on the scheduler's condition variable, and
+    // waking it would cost futex calls on both sides; with the reactor in
+    // place from the start, a parked loop always sleeps in epoll_wait and
+    // stop() wakes it with one epoll_ctl on the interrupter.
+    asio::steady_timer reactor_from_the_start{io};
 };
 
 reactor::reactor() : holder_(std::make_unique<io_holder>()), io_(&holder_->io) {}
