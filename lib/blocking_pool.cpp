@@ -111,6 +111,17 @@ bool blocking_pool::shutdown(std::chrono::steady_clock::duration timeout) {
     return all_exited;
 }
 
+blocking_pool_metrics blocking_pool::metrics() const {
+    std::lock_guard lock(s_->mutex);
+    blocking_pool_metrics m;
+    m.threads = s_->live;
+    // A claimed (notified) thread has not taken its job yet: still idle.
+    m.idle = s_->idle + s_->notified;
+    m.busy = m.threads > m.idle ? m.threads - m.idle : 0;
+    m.queued = s_->queue.size();
+    return m;
+}
+
 std::size_t blocking_pool::threads() const {
     std::lock_guard lock(s_->mutex);
     return s_->live;

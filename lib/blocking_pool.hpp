@@ -37,6 +37,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "corio/metrics.hpp"
+
 namespace corio::detail {
 
 class blocking_pool {
@@ -58,6 +60,8 @@ public:
 
     /// Threads alive now (running a job or idle).
     std::size_t threads() const;
+    /// Threads busy / idle and jobs queued, under the mutex (a snapshot).
+    blocking_pool_metrics metrics() const;
 
 private:
     struct shared {

@@ -24,6 +24,8 @@ bool thread_pool_executor::shutdown(std::chrono::steady_clock::duration timeout)
 
 std::size_t thread_pool_executor::threads() const { return pool_->threads(); }
 
+blocking_pool_metrics thread_pool_executor::metrics() const { return pool_->metrics(); }
+
 namespace detail {
 
 loop_core* running_core_for_executor() {

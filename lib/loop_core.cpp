@@ -41,8 +41,10 @@ loop_core::~loop_core() {
 void loop_core::run_loop() {
     loop_core* const saved_core = tl_core;
     tl_core = this;
+    counters.start_busy(worker_counters::now_ns());
     if (sched.asyncio_order) run_rounds();
     else run_worker();
+    counters.end_busy(worker_counters::now_ns());
     tl_core = saved_core;
 }
 
@@ -114,11 +116,11 @@ queue_entry loop_core::next_entry() {
     if (!inbox_.empty()) {
         // Callbacks and pinned tasks posted to this loop: they can run
         // nowhere else, and call_soon expects them soon.
-        if (queue_entry e = inbox_.pop()) return e;
+        if (queue_entry e = inbox_.pop()) return counters.from_inbox.add(), e;
     }
     if (lifo_slot_.load(std::memory_order_relaxed) != 0) {
         if (queue_entry e = lifo_slot_.exchange(0, std::memory_order_acquire)) {
-            if (++lifo_streak_ <= max_lifo_streak) return e;
+            if (++lifo_streak_ <= max_lifo_streak) return counters.from_lifo.add(), e;
             push_local(e);
         }
     }
@@ -130,14 +132,18 @@ queue_entry loop_core::next_ready() {
     if (!overflow_.empty()) {
         queue_entry e = overflow_.front();
         overflow_.pop_front();
-        return e;
+        return counters.from_local.add(), e;
     }
-    return sched.single_loop ? local_.pop_oldest_exclusive() : local_.pop_oldest();
+    const queue_entry e = sched.single_loop ? local_.pop_oldest_exclusive() : local_.pop_oldest();
+    if (e) counters.from_local.add();
+    return e;
 }
 
 queue_entry loop_core::take_from_remote() {
-    if (queue_entry e = inbox_.pop()) return e;
-    return sched.injection.pop();
+    if (queue_entry e = inbox_.pop()) return counters.from_inbox.add(), e;
+    const queue_entry e = sched.injection.pop();
+    if (e) counters.from_injection.add();
+    return e;
 }
 
 // ---- pushing -----------------------------------------------------------------
@@ -150,6 +156,7 @@ void loop_core::push_local(queue_entry e) {
 void loop_core::move_half_out() {
     queue_entry batch[local_queue::capacity / 2];
     const std::size_t n = local_.take_oldest_half(batch);
+    counters.overflows.add();
     if (sched.asyncio_order) overflow_.insert(overflow_.end(), batch, batch + n);
     else if (n) sched.push_injection_batch(batch, n);
 }
@@ -215,7 +222,7 @@ bool loop_core::fire_due_timers() {
 // ---- finding work when there is none locally ---------------------------------
 
 queue_entry loop_core::search() {
-    if (queue_entry e = inbox_.pop()) return e;
+    if (queue_entry e = inbox_.pop()) return counters.from_inbox.add(), e;
     // Every loop, a lone one included, searches under the idle set's
     // protocol: a searcher that goes to sleep last re-checks the queues, and
     // that re-check is what catches a push racing with its sleep.
@@ -237,6 +244,7 @@ queue_entry loop_core::search() {
     const std::size_t share = sched.injection.size() / sched.loops.size() + 1;
     const std::size_t got = sched.injection.pop_batch(batch, share < std::size(batch) ? share : std::size(batch));
     if (got == 0) return 0;
+    counters.from_injection.add(got);
     for (std::size_t i = 1; i < got; ++i) push_local(batch[i]);
     return batch[0];
 }
@@ -244,9 +252,11 @@ queue_entry loop_core::search() {
 queue_entry loop_core::steal_from(loop_core& victim) {
     // Half of the victim's queue, one CAS per entry (see local_queue.hpp on
     // why a thief cannot claim a batch); the first one is run at once.
+    counters.steal_attempts.add();
     const std::int64_t want = (victim.local_.size() + 1) / 2;
     queue_entry first = 0;
-    for (std::int64_t taken = 0; taken < want;) {
+    std::int64_t taken = 0;
+    while (taken < want) {
         queue_entry e = 0;
         const auto r = victim.local_.try_steal(e);
         if (r == local_queue::steal_result::empty) break;
@@ -255,10 +265,16 @@ queue_entry loop_core::steal_from(loop_core& victim) {
         if (!first) first = e;
         else push_local(e);
     }
-    if (first) return first;
-    // The LIFO slot is stolen only by a worker that would otherwise sleep.
-    if (victim.lifo_slot_.load(std::memory_order_relaxed) != 0) return victim.lifo_slot_.exchange(0, std::memory_order_acquire);
-    return 0;
+    if (!first && victim.lifo_slot_.load(std::memory_order_relaxed) != 0) {
+        // The LIFO slot is stolen only by a worker that would otherwise sleep.
+        first = victim.lifo_slot_.exchange(0, std::memory_order_acquire);
+        if (first) taken = 1;
+    }
+    if (first) {
+        counters.steal_successes.add();
+        counters.stolen.add(static_cast<std::uint64_t>(taken));
+    }
+    return first;
 }
 
 bool loop_core::has_work_seq_cst() const noexcept {
@@ -276,8 +292,13 @@ void loop_core::park_until_work() {
     searching_ = false;
     if (sched.any_work_pending()) sched.notify_parked();
     if (inbox_.empty() && !stop_requested.load(std::memory_order_acquire) &&
-        !sched.shutting_down.load(std::memory_order_acquire))
-        io_reactor.park(deadline);
+        !sched.shutting_down.load(std::memory_order_acquire)) {
+        counters.parks.add();
+        counters.start_parked(worker_counters::now_ns());
+        const bool woken = io_reactor.park(deadline);
+        counters.end_parked(worker_counters::now_ns());
+        if (woken) counters.unparks.add();
+    }
     // Still listed as a sleeper: woken by a timer, the inbox or stop, not by
     // a publisher (which would have counted us as searching).
     if (!sched.idle.unpark_worker_by_id(index)) searching_ = true;

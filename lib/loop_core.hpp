@@ -29,6 +29,7 @@
 #include "reactor.hpp"
 #include "scheduler.hpp"
 #include "timer_heap.hpp"
+#include "worker_metrics.hpp"
 
 namespace corio::detail {
 
@@ -83,6 +84,9 @@ struct loop_core {
     /// Cancels live tasks and runs this (standalone) loop until they are done.
     void cancel_and_drain_tasks();
 
+    /// This loop's share of a metrics snapshot (any thread; lib/metrics.cpp).
+    worker_metrics read_metrics() const noexcept;
+
     scheduler& sched;
     const std::size_t index;
     event_loop* owner = nullptr;
@@ -95,6 +99,8 @@ struct loop_core {
     exception_handler handler;
     /// The loop's io_context, and where it sleeps (reactor.hpp).
     reactor io_reactor;
+    /// Written by the driving thread only (worker_metrics.hpp).
+    worker_counters counters;
 
 private:
     void run_rounds();

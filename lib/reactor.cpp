@@ -36,11 +36,11 @@ void reactor::poll() {
     io_->poll();
 }
 
-void reactor::park(time_point deadline) {
+bool reactor::park(time_point deadline) {
     int expected = notified;
     // acquire: pairs with the release in unpark(), so the work published
     // before the unpark is visible after we return.
-    if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire)) return;
+    if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire)) return true;
     // Restart before announcing `parked`: an unparker that sees `parked`
     // calls stop() after this point, so its stop cannot be erased by the
     // restart and run_one cannot block through it. A stop() left over from
@@ -49,19 +49,21 @@ void reactor::park(time_point deadline) {
     expected = empty;
     if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acq_rel)) {
         state_.store(empty, std::memory_order_relaxed);  // notified meanwhile
-        return;
+        return true;
     }
     if (deadline == time_point::max()) io_->run_one();
     else io_->run_one_until(deadline);
     // Leave only once no unparker is inside stop(): the loop may be
     // destroyed as soon as we return, and the unparker (a blocking-pool
     // thread, say) holds no reference to it.
+    bool woken = false;
     for (int s = state_.load(std::memory_order_acquire);;) {
+        woken = s != parked;  // waking or notified: an unparker came
         if (s == waking) {
             std::this_thread::yield();
             s = state_.load(std::memory_order_acquire);
         } else if (state_.compare_exchange_weak(s, empty, std::memory_order_acquire)) {
-            return;
+            return woken;
         }
     }
 }

@@ -39,7 +39,9 @@ public:
     void poll();
     /// Sleeps in the reactor until unpark(), an IO completion (whose handler
     /// it runs) or `deadline` (time_point::max(): none). Driving thread only.
-    void park(time_point deadline);
+    /// True if an unpark() ended (or pre-empted) the sleep: the metrics'
+    /// count of wake-ups.
+    bool park(time_point deadline);
     /// Any thread.
     void unpark();
 

@@ -49,6 +49,8 @@ std::size_t runtime::workers() const noexcept { return impl_->loops.size(); }
 
 event_loop& runtime::loop(std::size_t index) const { return *impl_->loops.at(index); }
 
+runtime_metrics runtime::metrics() const { return detail::collect_metrics(impl_->sched); }
+
 void runtime::shutdown() {
     if (impl_->stopped) return;
     if (detail::tl_core && &detail::tl_core->sched == &impl_->sched)

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "corio/executor.hpp"
+#include "corio/metrics.hpp"
 
 #include "idle_set.hpp"
 #include "injection_queue.hpp"
@@ -47,6 +49,11 @@ struct scheduler {
     /// from then on is cancelled before its body runs (asyncio cancels the
     /// tasks left at exit; one that never started never starts).
     std::atomic<bool> cancelling_all{false};
+    /// Metrics: tasks spawned from threads that drive none of this
+    /// scheduler's loops (workers count their own, worker_metrics.hpp).
+    /// Written by any such thread (fetch_add, relaxed: a count, ordered with
+    /// nothing), read by metrics().
+    std::atomic<std::uint64_t> spawned_elsewhere{0};
 
     // ---- the default executor (lib/executor.cpp) ---------------------------
     /// The executor of run_in_executor(nullptr) / to_thread for every loop of
@@ -61,6 +68,9 @@ struct scheduler {
     std::shared_ptr<executor> executor_;  // guarded by executor_mutex
     bool executor_shut_down_ = false;     // guarded by executor_mutex
 };
+
+/// A metrics snapshot of every loop of `s` (lib/metrics.cpp; any thread).
+runtime_metrics collect_metrics(scheduler& s);
 
 /// How long runtime shutdown and standalone loop destruction wait for the
 /// default executor's jobs (asyncio's shutdown_default_executor default).

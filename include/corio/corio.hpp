@@ -16,6 +16,7 @@
 #include "corio/gather.hpp"
 #include "corio/generator.hpp"
 #include "corio/lock.hpp"
+#include "corio/metrics.hpp"
 #include "corio/outcome.hpp"
 #include "corio/policy.hpp"
 #include "corio/queue.hpp"

@@ -16,6 +16,7 @@
 #include "corio/detail/callback.hpp"
 #include "corio/executor.hpp"
 #include "corio/future.hpp"
+#include "corio/metrics.hpp"
 #include "corio/task.hpp"
 #include "corio/task_handle.hpp"
 #include "corio/timer_handle.hpp"
@@ -198,6 +199,12 @@ public:
     void default_exception_handler(const exception_context& context);
     void set_debug(bool enabled) noexcept;
     bool get_debug() const noexcept;
+
+    // ---- metrics ------------------------------------------------------------------
+    /// A snapshot of the scheduler this loop belongs to (corio/metrics.hpp):
+    /// a standalone loop is one worker; a runtime's loop reports every
+    /// worker of its runtime, as runtime::metrics() does. Any thread.
+    runtime_metrics metrics() const;
 
     detail::loop_core* core() const noexcept { return core_.get(); }
     detail::signal_handlers& signal_registry() const noexcept { return *signals_; }

@@ -27,6 +27,7 @@
 
 #include "corio/errors.hpp"
 #include "corio/future.hpp"
+#include "corio/metrics.hpp"
 
 namespace corio {
 
@@ -60,6 +61,8 @@ public:
     bool shutdown(std::chrono::steady_clock::duration timeout) override;
     /// Threads alive now (running a job or idle).
     std::size_t threads() const;
+    /// Threads busy and idle, jobs queued (a snapshot; any thread).
+    blocking_pool_metrics metrics() const;
 
 private:
     std::unique_ptr<detail::blocking_pool> pool_;

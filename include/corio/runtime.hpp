@@ -109,6 +109,9 @@ public:
 
     std::size_t workers() const noexcept;
     event_loop& loop(std::size_t index) const;
+    /// A snapshot of every worker's counters and of the runtime's tasks and
+    /// blocking pool (corio/metrics.hpp). Any thread, workers running or not.
+    runtime_metrics metrics() const;
 
     /// Cancels every task still pending and waits for each to finish (each
     /// is cancelled once; one that ignores cancellation keeps this waiting,
