@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "corio/corio.hpp"
+#include "self_signed_certificate.hpp"
 
 // The client against servers it did not write: raw HTTP spoken by a
 // corio::start_server handler (so each case can send exactly the bytes it
@@ -732,29 +733,8 @@ TEST_CASE("client against Python's aiohttp server: GET with params, POST json fr
 
 // ---- TLS --------------------------------------------------------------------------------
 
-namespace {
-
-/// A self-signed certificate for "localhost", made with the openssl command
-/// in a fresh temporary directory.
-struct self_signed_certificate {
-    std::string dir, cert, key;
-    self_signed_certificate() {
-        char tmpl[] = "/tmp/corio-http-tls-XXXXXX";
-        dir = mkdtemp(tmpl);
-        cert = dir + "/cert.pem";
-        key = dir + "/key.pem";
-        const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-                                " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
-                                " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
-        if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate");
-    }
-    ~self_signed_certificate() { std::system(("rm -rf " + dir).c_str()); }
-};
-
-}  // namespace
-
 TEST_CASE("https through TLS streams: verified, pooled, and refused by the system CAs", "[http_client][tls]") {
-    const self_signed_certificate certificate;
+    const corio_test::self_signed_certificate certificate;
     auto server_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
     server_ctx->use_certificate_chain_file(certificate.cert);
     server_ctx->use_private_key_file(certificate.key, asio::ssl::context::pem);

@@ -16,6 +16,7 @@
 #include "corio/corio.hpp"
 #include "corio/use_task.hpp"
 #include "run_modes.hpp"
+#include "self_signed_certificate.hpp"
 
 using namespace std::chrono_literals;
 
@@ -351,27 +352,11 @@ TEST_CASE("no descriptor leaks after 10,000 connect/close cycles", "[streams][st
 
 namespace {
 
-/// A self-signed certificate for "localhost", made with the openssl command
-/// in a fresh temporary directory.
-struct self_signed_certificate {
-    std::string dir, cert, key;
-    self_signed_certificate() {
-        char tmpl[] = "/tmp/corio-tls-XXXXXX";
-        dir = mkdtemp(tmpl);
-        cert = dir + "/cert.pem";
-        key = dir + "/key.pem";
-        const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-                                " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
-                                " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
-        if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate");
-    }
-    ~self_signed_certificate() { std::system(("rm -rf " + dir).c_str()); }
-};
 
 }  // namespace
 
 TEST_CASE("TLS streams: a verified echo, and a name mismatch that fails only its own handshake", "[streams][tls]") {
-    const self_signed_certificate certificate;
+    const corio_test::self_signed_certificate certificate;
     auto server_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
     server_ctx->use_certificate_chain_file(certificate.cert);
     server_ctx->use_private_key_file(certificate.key, asio::ssl::context::pem);
