@@ -3,6 +3,8 @@
 // the invariants and the shutdown protocol.
 #include "blocking_pool.hpp"
 
+#include <cerrno>
+#include <ctime>
 #include <stdexcept>
 #include <utility>
 
@@ -24,14 +26,7 @@ void blocking_pool::submit(job j) {
     std::unique_lock lock(s_->mutex);
     if (s_->shut_down) throw std::runtime_error("executor is shut down");
     s_->queue.push_back(std::move(j));
-    if (s_->idle > 0) {
-        // Claim one idle thread for this job (it may find the job already
-        // taken by a thread that just finished another; it then waits again).
-        --s_->idle;
-        ++s_->notified;
-        s_->work_cv.notify_one();
-        return;
-    }
+    if (wake_idle(*s_, lock)) return;
     if (s_->live >= s_->max_threads) return;  // the next thread to finish a job takes it
     // Spawned under the lock (as Tokio does): the new thread cannot look up
     // its handle before it is in `handles`.
@@ -64,15 +59,7 @@ void blocking_pool::thread_main(std::shared_ptr<shared> s, std::uint64_t id) {
             continue;
         }
         if (s->shut_down) break;
-        ++s->idle;
-        const auto deadline = std::chrono::steady_clock::now() + s->keep_alive;
-        const bool claimed =
-            s->work_cv.wait_until(lock, deadline, [&] { return s->notified > 0 || s->shut_down; });
-        if (claimed && s->notified > 0) {
-            --s->notified;  // submit already took us off `idle`
-            continue;
-        }
-        --s->idle;  // unclaimed: woken by shutdown, or timed out
+        if (wait_idle(*s, lock)) continue;
         if (s->shut_down) continue;  // drain what is left, then exit above
         // Retire after keep_alive without work.
         std::thread prev;
@@ -89,10 +76,67 @@ void blocking_pool::thread_main(std::shared_ptr<shared> s, std::uint64_t id) {
     s->exit_cv.notify_all();
 }
 
+blocking_pool::idle_thread::idle_thread() { sem_init(&sem, 0, 0); }
+
+blocking_pool::idle_thread::~idle_thread() { sem_destroy(&sem); }
+
+bool blocking_pool::idle_thread::sleep_for(std::chrono::steady_clock::duration timeout) noexcept {
+    // steady_clock is CLOCK_MONOTONIC on Linux: sem_clockwait takes its time.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    for (;;) {
+        if (sem_clockwait(&sem, CLOCK_MONOTONIC, &ts) == 0) return true;
+        if (errno != EINTR) return false;  // ETIMEDOUT
+    }
+}
+
+void blocking_pool::idle_thread::sleep() noexcept {
+    while (sem_wait(&sem) != 0) {  // only EINTR
+    }
+}
+
+void blocking_pool::idle_thread::wake() noexcept { sem_post(&sem); }
+
+bool blocking_pool::wait_idle(shared& s, std::unique_lock<std::mutex>& lock) {
+    idle_thread self;
+    s.idle_threads.push_back(&self);
+    lock.unlock();
+    const bool woken = self.sleep_for(s.keep_alive);
+    lock.lock();
+    if (!self.claimed) {  // timed out and nobody popped us: leave the stack
+        std::erase(s.idle_threads, &self);
+        return false;
+    }
+    // Claimed: the claimer releases our semaphore after unlocking; wait for
+    // that release before `self` goes out of scope, even if we timed out.
+    if (!woken) {
+        lock.unlock();
+        self.sleep();
+        lock.lock();
+    }
+    --s.notified;
+    return true;
+}
+
+bool blocking_pool::wake_idle(shared& s, std::unique_lock<std::mutex>& lock) {
+    if (s.idle_threads.empty()) return false;
+    idle_thread* t = s.idle_threads.back();
+    s.idle_threads.pop_back();
+    t->claimed = true;
+    ++s.notified;
+    // Released after unlocking: woken under the lock, the thread would at
+    // once block again on the mutex we hold. `t` stays valid until released
+    // (wait_idle waits for it).
+    lock.unlock();
+    t->wake();
+    return true;
+}
+
 bool blocking_pool::shutdown(std::chrono::steady_clock::duration timeout) {
     std::unique_lock lock(s_->mutex);
     s_->shut_down = true;
-    s_->work_cv.notify_all();
+    while (wake_idle(*s_, lock)) lock.lock();
     const bool all_exited = s_->exit_cv.wait_for(lock, timeout, [&] { return s_->live == 0; });
     std::deque<job> dropped = std::move(s_->queue);
     s_->queue.clear();
@@ -116,7 +160,7 @@ blocking_pool_metrics blocking_pool::metrics() const {
     blocking_pool_metrics m;
     m.threads = s_->live;
     // A claimed (notified) thread has not taken its job yet: still idle.
-    m.idle = s_->idle + s_->notified;
+    m.idle = s_->idle_threads.size() + s_->notified;
     m.busy = m.threads > m.idle ? m.threads - m.idle : 0;
     m.queued = s_->queue.size();
     return m;
