@@ -23,6 +23,7 @@
 
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/wait_list.hpp"
+#include "socket_census.hpp"
 
 namespace corio::detail {
 
@@ -36,7 +37,10 @@ struct connection : std::enable_shared_from_this<connection> {
 
     /// A plain TCP connection.
     connection(asio::ip::tcp::socket s, std::size_t limit)
-        : plain(std::move(s)), io(static_cast<asio::io_context&>(plain.get_executor().context())), limit(limit) {
+        : plain(std::move(s)),
+          io(static_cast<asio::io_context&>(plain.get_executor().context())),
+          limit(limit),
+          census(io) {
         std::error_code ignored;
         plain.non_blocking(true, ignored);  // stream_writer::write sends at once when it can
     }
@@ -45,7 +49,8 @@ struct connection : std::enable_shared_from_this<connection> {
         : plain(s.get_executor()),
           tls(std::make_unique<tls_stream>(std::move(s), ctx)),
           io(static_cast<asio::io_context&>(plain.get_executor().context())),
-          limit(limit) {}
+          limit(limit),
+          census(io) {}
     /// One end of a pipe (a subprocess's stdin, stdout or stderr).
     connection(asio::posix::stream_descriptor d, std::size_t limit)
         : plain(d.get_executor()),
@@ -58,6 +63,7 @@ struct connection : std::enable_shared_from_this<connection> {
     std::unique_ptr<asio::posix::stream_descriptor> pipe;  // the pipe's end
     asio::io_context& io;
     const std::size_t limit;
+    census_entry census;  // TCP connections count in open_sockets, pipes do not
 
     asio::ip::tcp::socket& socket() noexcept { return tls ? tls->next_layer() : plain; }
 

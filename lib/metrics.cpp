@@ -9,6 +9,7 @@
 #include "corio/executor.hpp"
 #include "loop_core.hpp"
 #include "scheduler.hpp"
+#include "socket_census.hpp"
 
 namespace corio {
 
@@ -39,6 +40,7 @@ worker_metrics loop_core::read_metrics() const noexcept {
     m.busy = std::chrono::nanoseconds(busy);
     m.parked = std::chrono::nanoseconds(parked);
     m.local_queue_depth = static_cast<std::size_t>(local_.size()) + (lifo_slot_.load(std::memory_order_relaxed) ? 1 : 0);
+    m.open_sockets = socket_census::count(io_reactor.io());
     return m;
 }
 
@@ -50,6 +52,7 @@ runtime_metrics collect_metrics(scheduler& s) {
         r.workers.push_back(l->read_metrics());
         spawned += r.workers.back().spawned;
         completed += r.workers.back().completed;
+        r.open_sockets += r.workers.back().open_sockets;
     }
     r.spawned_total = spawned;
     r.live_tasks = spawned > completed ? spawned - completed : 0;

@@ -32,7 +32,7 @@ public:
     reactor(const reactor&) = delete;
     reactor& operator=(const reactor&) = delete;
 
-    asio::io_context& io() noexcept { return *io_; }
+    asio::io_context& io() const noexcept { return *io_; }
 
     /// Runs the IO completion handlers that are ready, without blocking.
     /// Driving thread only.

@@ -22,6 +22,7 @@
 #include "corio/use_task.hpp"
 #include "corio/wait.hpp"
 #include "loop_core.hpp"
+#include "socket_census.hpp"
 
 namespace corio {
 namespace detail {
@@ -142,6 +143,7 @@ bool out_of_descriptors(const std::error_code& ec) {
 }
 
 task<void> accept_loop(live_guard counted, asio::ip::tcp::acceptor acceptor) {
+    const census_entry listening(static_cast<asio::io_context&>(acceptor.get_executor().context()));
     for (;;) {
         std::error_code ec;
         asio::ip::tcp::socket socket(acceptor.get_executor());

@@ -8,14 +8,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "corio/create_task.hpp"
 #include "corio/event_loop.hpp"
+#include "corio/policy.hpp"
 #include "corio/executor.hpp"
 #include "corio/runtime.hpp"
 #include "corio/sleep.hpp"
+#include "corio/streams.hpp"
 #include "corio/task_handle.hpp"
 
 using namespace std::chrono_literals;
@@ -176,6 +179,64 @@ TEST_CASE("metrics show the blocking pool's busy thread and queued job", "[metri
     REQUIRE(running.idle == 0);
     REQUIRE(waiting.busy == 1);
     REQUIRE(waiting.queued == 1);
+}
+
+namespace {
+
+corio::task<void> read_until_eof(corio::stream_reader reader, corio::stream_writer writer) {
+    for (;;) {
+        const std::string chunk = co_await reader.read(4096);
+        if (chunk.empty()) break;
+    }
+    writer.close();
+}
+
+/// Sleeps until the runtime's open_sockets is `want` (bounded); what it saw.
+corio::task<std::size_t> open_sockets_reach(std::size_t want) {
+    std::size_t seen = 0;
+    for (int i = 0; i < 3000; ++i) {
+        seen = corio::get_running_loop().metrics().open_sockets;
+        if (seen == want) break;
+        co_await corio::sleep(1ms);
+    }
+    co_return seen;
+}
+
+struct socket_counts {
+    std::size_t listening, connected, client_side_closed, server_closed;
+};
+
+corio::task<socket_counts> open_and_close_connections() {
+    socket_counts counts{};
+    corio::server srv = co_await corio::start_server(read_until_eof, "127.0.0.1", 0);
+    counts.listening = co_await open_sockets_reach(2);  // one listener per loop (SO_REUSEPORT)
+    std::vector<corio::stream_writer> writers;
+    for (int i = 0; i < 3; ++i) {
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+        writers.push_back(std::move(writer));
+    }
+    counts.connected = co_await open_sockets_reach(2 + 3 + 3);  // and both ends of each connection
+    for (auto& w : writers) {
+        w.close();
+        co_await w.wait_closed();
+    }
+    writers.clear();
+    counts.client_side_closed = co_await open_sockets_reach(2);  // the handlers saw EOF and returned
+    srv.close();
+    co_await srv.wait_closed();
+    counts.server_closed = co_await open_sockets_reach(0);
+    co_return counts;
+}
+
+}  // namespace
+
+TEST_CASE("metrics count open sockets: listeners and both ends of each stream connection", "[metrics][streams]") {
+    corio::runtime rt({.workers = 2});
+    const socket_counts counts = rt.run_until_complete(open_and_close_connections());
+    CHECK(counts.listening == 2);
+    CHECK(counts.connected == 8);
+    CHECK(counts.client_side_closed == 2);
+    CHECK(counts.server_closed == 0);
 }
 
 TEST_CASE("metrics may be read from any thread while the workers run", "[metrics][stress]") {

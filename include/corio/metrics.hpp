@@ -56,6 +56,10 @@ struct worker_metrics {
     /// Entries in its run queue and LIFO slot now (a standalone loop's
     /// overflow list, owner-only, is not counted).
     std::size_t local_queue_depth = 0;
+    /// Sockets on this loop's reactor now: stream connections (TCP and TLS,
+    /// HTTP's included) from when they open until the last reader/writer
+    /// handle is gone, and listening sockets while their server accepts.
+    std::size_t open_sockets = 0;
 };
 
 /// The default executor's thread pool (run_in_executor(nullptr), to_thread).
@@ -76,6 +80,8 @@ struct runtime_metrics {
     std::uint64_t live_tasks = 0;
     /// Entries waiting in the runtime's injection queue now.
     std::size_t injection_queue_depth = 0;
+    /// The workers' open_sockets added up.
+    std::size_t open_sockets = 0;
     blocking_pool_metrics blocking_pool;
 };
 
