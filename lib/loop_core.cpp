@@ -273,6 +273,8 @@ queue_entry loop_core::steal_from(loop_core& victim) {
     if (first) {
         counters.steal_successes.add();
         counters.stolen.add(static_cast<std::uint64_t>(taken));
+        if (trace) [[unlikely]]
+            trace->steal(victim.index, static_cast<std::uint64_t>(taken), worker_counters::now_ns());
     }
     return first;
 }
@@ -294,10 +296,14 @@ void loop_core::park_until_work() {
     if (inbox_.empty() && !stop_requested.load(std::memory_order_acquire) &&
         !sched.shutting_down.load(std::memory_order_acquire)) {
         counters.parks.add();
-        counters.start_parked(worker_counters::now_ns());
+        const std::uint64_t parked_at = worker_counters::now_ns();
+        counters.start_parked(parked_at);
         const bool woken = io_reactor.park(deadline);
-        counters.end_parked(worker_counters::now_ns());
+        const std::uint64_t woke_at = worker_counters::now_ns();
+        counters.end_parked(woke_at);
         if (woken) counters.unparks.add();
+        if (trace) [[unlikely]]
+            trace->park(parked_at, woke_at);
     }
     // Still listed as a sleeper: woken by a timer, the inbox or stop, not by
     // a publisher (which would have counted us as searching).
