@@ -274,7 +274,7 @@ queue_entry loop_core::steal_from(loop_core& victim) {
         counters.steal_successes.add();
         counters.stolen.add(static_cast<std::uint64_t>(taken));
         if (trace) [[unlikely]]
-            trace->steal(victim.index, static_cast<std::uint64_t>(taken), worker_counters::now_ns());
+            trace->steal(victim.index, static_cast<std::uint64_t>(taken), trace_clock::now());
     }
     return first;
 }
@@ -296,14 +296,13 @@ void loop_core::park_until_work() {
     if (inbox_.empty() && !stop_requested.load(std::memory_order_acquire) &&
         !sched.shutting_down.load(std::memory_order_acquire)) {
         counters.parks.add();
-        const std::uint64_t parked_at = worker_counters::now_ns();
-        counters.start_parked(parked_at);
+        counters.start_parked(worker_counters::now_ns());
+        const std::uint64_t trace_parked = trace ? trace_clock::now() : 0;
         const bool woken = io_reactor.park(deadline);
-        const std::uint64_t woke_at = worker_counters::now_ns();
-        counters.end_parked(woke_at);
-        if (woken) counters.unparks.add();
         if (trace) [[unlikely]]
-            trace->park(parked_at, woke_at);
+            trace->park(trace_parked, trace_clock::now());
+        counters.end_parked(worker_counters::now_ns());
+        if (woken) counters.unparks.add();
     }
     // Still listed as a sleeper: woken by a timer, the inbox or stop, not by
     // a publisher (which would have counted us as searching).

@@ -7,7 +7,7 @@
 //   ring is read only after that thread has been joined, so it needs no
 //   atomics: the join orders every write before the read.
 // - Events are appended in the order they end (a poll is appended when it
-//   returns, a park when it wakes), so end_ns never decreases along the
+//   returns, a park when it wakes), so `end` never decreases along the
 //   ring. Events that overlap (end after) the oldest retained one's end are
 //   therefore all retained: that is the window trace_session writes.
 // - When full, the oldest event is overwritten (a flight recorder: the last
@@ -22,25 +22,26 @@
 #include <vector>
 
 #include "corio/detail/task_header.hpp"
+#include "trace_clock.hpp"
 
 namespace corio::detail {
 
 enum class trace_kind : std::uint8_t {
-    poll,   // a task ran from begin_ns to end_ns; `completed` if it finished
+    poll,   // a task ran from begin to end; `completed` if it finished
     spawn,  // instant: this loop's thread created task `task_id`
     steal,  // instant: this loop took `count` entries from loop `peer`
-    park,   // the loop slept from begin_ns to end_ns
+    park,   // the loop slept from begin to end
 };
 
 struct trace_event {
-    std::uint64_t begin_ns = 0;  // steady clock (worker_counters::now_ns)
-    std::uint64_t end_ns = 0;    // == begin_ns for instants
-    std::uint64_t task_id = 0;   // poll, spawn
-    std::uint32_t name = 0;      // poll, spawn: index into names(); 0 = unnamed
-    std::uint32_t count = 0;     // steal: entries taken
-    std::uint16_t peer = 0;      // steal: the victim loop's index
+    std::uint64_t begin = 0;    // trace_clock ticks
+    std::uint64_t end = 0;      // == begin for instants
+    std::uint64_t task_id = 0;  // poll, spawn
+    std::uint32_t name = 0;     // poll, spawn: index into names(); 0 = unnamed
+    std::uint32_t count = 0;    // steal: entries taken
+    std::uint16_t peer = 0;     // steal: the victim loop's index
     trace_kind kind = trace_kind::poll;
-    bool completed = false;      // poll
+    bool completed = false;     // poll
 };
 
 class trace_buffer {
@@ -53,8 +54,8 @@ public:
     void poll(const task_header& t, std::uint64_t begin, std::uint64_t end, bool completed) {
         trace_event e;
         e.kind = trace_kind::poll;
-        e.begin_ns = begin;
-        e.end_ns = end;
+        e.begin = begin;
+        e.end = end;
         e.task_id = t.id;
         e.name = intern(t);
         e.completed = completed;
@@ -63,7 +64,7 @@ public:
     void spawn(const task_header& t, std::uint64_t now) {
         trace_event e;
         e.kind = trace_kind::spawn;
-        e.begin_ns = e.end_ns = now;
+        e.begin = e.end = now;
         e.task_id = t.id;
         e.name = intern(t);
         append(e);
@@ -71,7 +72,7 @@ public:
     void steal(std::size_t victim, std::uint64_t taken, std::uint64_t now) {
         trace_event e;
         e.kind = trace_kind::steal;
-        e.begin_ns = e.end_ns = now;
+        e.begin = e.end = now;
         e.peer = static_cast<std::uint16_t>(victim);
         e.count = static_cast<std::uint32_t>(taken);
         append(e);
@@ -79,8 +80,8 @@ public:
     void park(std::uint64_t begin, std::uint64_t end) {
         trace_event e;
         e.kind = trace_kind::park;
-        e.begin_ns = begin;
-        e.end_ns = end;
+        e.begin = begin;
+        e.end = end;
         append(e);
     }
 

@@ -35,7 +35,7 @@ std::string trace_path(const std::string& option) {
 }
 
 trace_session::trace_session(std::string path, std::size_t workers)
-    : path_(std::move(path)), start_ns_(worker_counters::now_ns()) {
+    : path_(std::move(path)), start_ns_(worker_counters::now_ns()), start_tick_(trace_clock::now()) {
     for (std::size_t i = 0; i < workers; ++i) buffers_.push_back(std::make_unique<trace_buffer>());
 }
 
@@ -43,14 +43,15 @@ namespace {
 
 /// A slice of one track, before it is written.
 struct slice {
-    std::uint64_t begin_ns, end_ns;
+    std::uint64_t begin, end;  // trace_clock ticks
     const std::string* name;  // quoted JSON
     const trace_event* poll;  // null for awake / parked
 };
 
 class json_writer {
 public:
-    json_writer(std::FILE* out, std::uint64_t origin_ns) : out_(out), origin_ns_(origin_ns) {}
+    json_writer(std::FILE* out, std::uint64_t origin_tick, double ns_per_tick)
+        : out_(out), origin_tick_(origin_tick), ns_per_tick_(ns_per_tick) {}
 
     /// Starts the next element of traceEvents.
     void next() {
@@ -63,14 +64,25 @@ public:
         std::fprintf(out_, ",\"%s\":%llu.%03llu", key, static_cast<unsigned long long>(ns / 1000),
                      static_cast<unsigned long long>(ns % 1000));
     }
-    void at(std::size_t worker, std::uint64_t when_ns) {
+    /// Nanoseconds since the trace began.
+    std::uint64_t since_origin(std::uint64_t tick) const {
+        return static_cast<std::uint64_t>(static_cast<double>(tick - origin_tick_) * ns_per_tick_ + 0.5);
+    }
+    void at(std::size_t worker, std::uint64_t tick) {
         std::fprintf(out_, ",\"pid\":1,\"tid\":%zu", worker + 1);
-        micros("ts", when_ns - origin_ns_);
+        micros("ts", since_origin(tick));
+    }
+    /// ts and dur of a slice; both ends are converted, so slices that
+    /// nest in ticks still nest after rounding.
+    void span(std::size_t worker, std::uint64_t begin, std::uint64_t end) {
+        at(worker, begin);
+        micros("dur", since_origin(end) - since_origin(begin));
     }
 
 private:
     std::FILE* out_;
-    std::uint64_t origin_ns_;
+    std::uint64_t origin_tick_;
+    double ns_per_tick_;
     bool first_ = true;
 };
 
@@ -82,13 +94,19 @@ std::string quoted(const std::string& s) {
 }  // namespace
 
 void trace_session::write() const {
+    const std::uint64_t end_tick = trace_clock::now();
     const std::uint64_t end_ns = worker_counters::now_ns();
-    std::uint64_t window_ns = start_ns_;
+    // The run timed by both clocks gives the tick's length (1 where the
+    // trace clock is steady_clock itself).
+    const double ns_per_tick = end_tick > start_tick_ ? static_cast<double>(end_ns - start_ns_) /
+                                                            static_cast<double>(end_tick - start_tick_)
+                                                      : 1.0;
+    std::uint64_t window = start_tick_;
     for (const auto& b : buffers_) {
         if (b->overwritten() == 0) continue;
         bool oldest = true;
         b->for_each([&](const trace_event& e) {
-            if (oldest) window_ns = std::max(window_ns, e.end_ns);
+            if (oldest) window = std::max(window, e.end);
             oldest = false;
         });
     }
@@ -98,7 +116,7 @@ void trace_session::write() const {
         std::fprintf(stderr, "corio: cannot write the trace to %s\n", path_.c_str());
         return;
     }
-    json_writer w(out, start_ns_);
+    json_writer w(out, start_tick_, ns_per_tick);
     std::fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", out);
     w.next();
     std::fputs("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":\"corio runtime\"}}", out);
@@ -117,23 +135,23 @@ void trace_session::write() const {
         std::vector<std::string> names;
         for (const std::string& n : b.names()) names.push_back(quoted(n));
         std::vector<slice> slices;
-        std::uint64_t awake_since = window_ns;
+        std::uint64_t awake_since = window;
         b.for_each([&](const trace_event& e) {
-            if (e.end_ns <= window_ns) return;
-            const std::uint64_t begin = std::max(e.begin_ns, window_ns);
+            if (e.end <= window) return;
+            const std::uint64_t begin = std::max(e.begin, window);
             switch (e.kind) {
             case trace_kind::poll:
-                slices.push_back({begin, e.end_ns, &names[e.name], &e});
+                slices.push_back({begin, e.end, &names[e.name], &e});
                 break;
             case trace_kind::park:
                 if (begin > awake_since) slices.push_back({awake_since, begin, &awake, nullptr});
-                slices.push_back({begin, e.end_ns, &parked, nullptr});
-                awake_since = e.end_ns;
+                slices.push_back({begin, e.end, &parked, nullptr});
+                awake_since = e.end;
                 break;
             case trace_kind::spawn:
                 w.next();
                 std::fputs("{\"ph\":\"i\",\"s\":\"t\",\"name\":\"spawn\",\"cat\":\"task\"", out);
-                w.at(worker, e.begin_ns);
+                w.at(worker, e.begin);
                 std::fprintf(out, ",\"args\":{\"task\":%s,\"id\":%llu}}", names[e.name].c_str(),
                              static_cast<unsigned long long>(e.task_id));
                 break;
@@ -142,28 +160,27 @@ void trace_session::write() const {
                 w.next();
                 std::fprintf(out, "{\"ph\":\"s\",\"name\":\"steal\",\"cat\":\"steal\",\"id\":%llu",
                              static_cast<unsigned long long>(flow_id));
-                w.at(e.peer, e.begin_ns);
+                w.at(e.peer, e.begin);
                 std::fputs("}", out);
                 w.next();
                 std::fprintf(out, "{\"ph\":\"f\",\"name\":\"steal\",\"cat\":\"steal\",\"id\":%llu",
                              static_cast<unsigned long long>(flow_id));
-                w.at(worker, e.begin_ns);
+                w.at(worker, e.begin);
                 std::fprintf(out, ",\"args\":{\"from\":%u,\"entries\":%u}}", static_cast<unsigned>(e.peer), e.count);
                 break;
             }
         });
-        if (end_ns > awake_since) slices.push_back({awake_since, end_ns, &awake, nullptr});
+        if (end_tick > awake_since) slices.push_back({awake_since, end_tick, &awake, nullptr});
 
         // Outer slices first where two begin together, so nesting is
         // unambiguous to readers that do not sort by duration.
         std::sort(slices.begin(), slices.end(), [](const slice& a, const slice& b) {
-            return a.begin_ns != b.begin_ns ? a.begin_ns < b.begin_ns : a.end_ns > b.end_ns;
+            return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
         });
         for (const slice& s : slices) {
             w.next();
             std::fprintf(out, "{\"ph\":\"X\",\"name\":%s,\"cat\":\"%s\"", s.name->c_str(), s.poll ? "task" : "worker");
-            w.at(worker, s.begin_ns);
-            w.micros("dur", s.end_ns - s.begin_ns);
+            w.span(worker, s.begin, s.end);
             if (s.poll)
                 std::fprintf(out, ",\"args\":{\"id\":%llu,\"result\":\"%s\"}",
                              static_cast<unsigned long long>(s.poll->task_id), s.poll->completed ? "completed" : "suspended");
@@ -174,8 +191,8 @@ void trace_session::write() const {
     // Not events: what a reader needs to judge what the events leave out.
     std::fputs("\n],\"otherData\":{\"corio_trace\":1", out);
     std::fprintf(out, ",\"workers\":%zu,\"ring_capacity\":%zu", buffers_.size(), trace_buffer::capacity);
-    w.micros("window_start_us", window_ns - start_ns_);
-    w.micros("end_us", end_ns - start_ns_);
+    w.micros("window_start_us", w.since_origin(window));
+    w.micros("end_us", w.since_origin(end_tick));
     std::fputs(",\"overwritten\":[", out);
     for (std::size_t i = 0; i < buffers_.size(); ++i)
         std::fprintf(out, "%s%llu", i ? "," : "", static_cast<unsigned long long>(buffers_[i]->overwritten()));

@@ -32,7 +32,10 @@ public:
 
 private:
     std::string path_;
-    std::uint64_t start_ns_;  // the time origin of the file's timestamps
+    // The time origin of the file's timestamps, read from both clocks
+    // (trace_clock.hpp).
+    std::uint64_t start_ns_;
+    std::uint64_t start_tick_;
     std::vector<std::unique_ptr<trace_buffer>> buffers_;
 };
 
