@@ -178,3 +178,26 @@ TEST_CASE("CORIO_TRACE turns tracing on when run_options::trace is empty", "[tra
     CHECK(d.completed_polls.at("leaf") == leaves);
     CHECK(d.spawns.at("leaf") == leaves);
 }
+
+TEST_CASE("corio-trace renders a trace as a well-formed SVG with a lane per worker, and a summary", "[trace]") {
+    temp_file trace(".json"), svg(".svg"), summary(".txt");
+    {
+        corio::runtime rt({.workers = 2, .trace = trace.str()});
+        REQUIRE(rt.run_until_complete(fan_out()) == leaves);
+    }
+    const std::string tool = CORIO_SOURCE_DIR "/tools/corio-trace/corio-trace";
+    const std::string render = "python3 '" + tool + "' '" + trace.str() + "' --svg '" + svg.str() + "' > '" + summary.str() + "'";
+    REQUIRE(std::system(render.c_str()) == 0);
+    // Python's XML parser rejects a file that is not well-formed; the lanes
+    // are the <g class="lane"> elements.
+    const std::string count_lanes =
+        "python3 -c 'import sys, xml.dom.minidom as m; "
+        "lanes = [g for g in m.parse(sys.argv[1]).getElementsByTagName(\"g\") if g.getAttribute(\"class\") == \"lane\"]; "
+        "sys.exit(0 if [g.getAttribute(\"data-worker\") for g in lanes] == [\"worker 0\", \"worker 1\"] else 1)' '" +
+        svg.str() + "'";
+    CHECK(std::system(count_lanes.c_str()) == 0);
+    const std::string text = read_all(summary.str());
+    CHECK(text.find("worker 0") != std::string::npos);
+    CHECK(text.find("worker 1") != std::string::npos);
+    CHECK(text.find("leaf") != std::string::npos);  // among the longest polls (the leaves spin, the rest barely run)
+}
