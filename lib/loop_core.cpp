@@ -45,6 +45,7 @@ void loop_core::run_loop() {
     if (sched.asyncio_order) run_rounds();
     else run_worker();
     counters.end_busy(worker_counters::now_ns());
+    if (trace) trace->exit(trace_clock::now());
     tl_core = saved_core;
 }
 

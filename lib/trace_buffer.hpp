@@ -31,6 +31,7 @@ enum class trace_kind : std::uint8_t {
     spawn,  // instant: this loop's thread created task `task_id`
     steal,  // instant: this loop took `count` entries from loop `peer`
     park,   // the loop slept from begin to end
+    exit,   // instant: the thread left the loop's run loop
 };
 
 struct trace_event {
@@ -82,6 +83,12 @@ public:
         e.kind = trace_kind::park;
         e.begin = begin;
         e.end = end;
+        append(e);
+    }
+    void exit(std::uint64_t now) {
+        trace_event e;
+        e.kind = trace_kind::exit;
+        e.begin = e.end = now;
         append(e);
     }
 

@@ -3,9 +3,10 @@
 // Format document that chrome://tracing and ui.perfetto.dev read).
 //
 // What each worker's track (pid 1, tid = worker index + 1) holds:
-//   "awake" / "parked"   complete slices ("X") that tile the whole window:
-//                        every timestamp lies inside one, so a flow start
-//                        on any track always has a slice to bind to
+//   "awake" / "parked"   complete slices ("X") that tile the window up to
+//                        the worker's exit: every timestamp a flow may
+//                        start at lies inside one, so a flow start on any
+//                        track has a slice to bind to
 //   task polls           "X" slices named after the task, nested in "awake"
 //                        (and in each other: the fork-join fast path polls
 //                        a child inside its parent's poll)
@@ -168,9 +169,13 @@ void trace_session::write() const {
                 w.at(worker, e.begin);
                 std::fprintf(out, ",\"args\":{\"from\":%u,\"entries\":%u}}", static_cast<unsigned>(e.peer), e.count);
                 break;
+            case trace_kind::exit:
+                if (begin > awake_since) slices.push_back({awake_since, begin, &awake, nullptr});
+                awake_since = 0;  // not running: nothing more to tile
+                break;
             }
         });
-        if (end_tick > awake_since) slices.push_back({awake_since, end_tick, &awake, nullptr});
+        if (awake_since != 0 && end_tick > awake_since) slices.push_back({awake_since, end_tick, &awake, nullptr});
 
         // Outer slices first where two begin together, so nesting is
         // unambiguous to readers that do not sort by duration.
