@@ -96,10 +96,11 @@ public:
     /// Events retained, oldest first.
     template <class F>
     void for_each(F&& f) const {
-        const std::uint64_t first = recorded_ > capacity ? recorded_ - capacity : 0;
-        for (std::uint64_t i = first; i < recorded_; ++i) f(events_[i % capacity]);
+        for (std::uint64_t i = overwritten(); i < recorded_; ++i) f(events_[i % capacity]);
     }
     std::uint64_t overwritten() const noexcept { return recorded_ > capacity ? recorded_ - capacity : 0; }
+    /// The oldest event retained; only when something was recorded.
+    const trace_event& oldest() const noexcept { return events_[overwritten() % capacity]; }
     /// Task names by index; names()[0] is "Task", what unnamed tasks show.
     const std::vector<std::string>& names() const noexcept { return names_; }
 

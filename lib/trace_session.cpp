@@ -65,8 +65,10 @@ public:
         std::fprintf(out_, ",\"%s\":%llu.%03llu", key, static_cast<unsigned long long>(ns / 1000),
                      static_cast<unsigned long long>(ns % 1000));
     }
-    /// Nanoseconds since the trace began.
+    /// Nanoseconds since the trace began (0 for a tick read on a core whose
+    /// TSC runs a hair behind the one that read the origin).
     std::uint64_t since_origin(std::uint64_t tick) const {
+        if (tick <= origin_tick_) return 0;
         return static_cast<std::uint64_t>(static_cast<double>(tick - origin_tick_) * ns_per_tick_ + 0.5);
     }
     void at(std::size_t worker, std::uint64_t tick) {
@@ -103,14 +105,8 @@ void trace_session::write() const {
                                                             static_cast<double>(end_tick - start_tick_)
                                                       : 1.0;
     std::uint64_t window = start_tick_;
-    for (const auto& b : buffers_) {
-        if (b->overwritten() == 0) continue;
-        bool oldest = true;
-        b->for_each([&](const trace_event& e) {
-            if (oldest) window = std::max(window, e.end);
-            oldest = false;
-        });
-    }
+    for (const auto& b : buffers_)
+        if (b->overwritten() != 0) window = std::max(window, b->oldest().end);
 
     std::FILE* out = std::fopen(path_.c_str(), "w");
     if (!out) {
