@@ -45,6 +45,7 @@ void loop_core::run_loop() {
     if (sched.asyncio_order) run_rounds();
     else run_worker();
     counters.end_busy(worker_counters::now_ns());
+    if (trace) trace->exit(trace_clock::now());
     tl_core = saved_core;
 }
 
@@ -273,6 +274,8 @@ queue_entry loop_core::steal_from(loop_core& victim) {
     if (first) {
         counters.steal_successes.add();
         counters.stolen.add(static_cast<std::uint64_t>(taken));
+        if (trace) [[unlikely]]
+            trace->steal(victim.index, static_cast<std::uint64_t>(taken), trace_clock::now());
     }
     return first;
 }
@@ -295,7 +298,10 @@ void loop_core::park_until_work() {
         !sched.shutting_down.load(std::memory_order_acquire)) {
         counters.parks.add();
         counters.start_parked(worker_counters::now_ns());
+        const std::uint64_t trace_parked = trace ? trace_clock::now() : 0;
         const bool woken = io_reactor.park(deadline);
+        if (trace) [[unlikely]]
+            trace->park(trace_parked, trace_clock::now());
         counters.end_parked(worker_counters::now_ns());
         if (woken) counters.unparks.add();
     }

@@ -10,6 +10,7 @@
 
 #include "context.hpp"
 #include "loop_core.hpp"
+#include "trace_session.hpp"
 
 namespace corio {
 
@@ -17,6 +18,8 @@ struct runtime::impl {
     explicit impl(std::size_t n) : sched(n, /*asyncio_order=*/false) {}
 
     detail::scheduler sched;
+    /// Null unless tracing. Declared before the loops, which point into it.
+    std::unique_ptr<detail::trace_session> trace;
     std::vector<std::shared_ptr<event_loop>> loops;
     std::vector<std::thread> threads;
     bool stopped = false;
@@ -26,8 +29,11 @@ runtime::runtime(run_options options) {
     std::size_t n = options.workers ? options.workers : std::thread::hardware_concurrency();
     if (n == 0) n = 1;
     impl_ = std::make_unique<impl>(n);
+    if (std::string path = detail::trace_path(options.trace); !path.empty())
+        impl_->trace = std::make_unique<detail::trace_session>(std::move(path), n);
     for (std::size_t i = 0; i < n; ++i) {
         auto core = std::make_unique<detail::loop_core>(impl_->sched, i);
+        if (impl_->trace) core->trace = impl_->trace->buffer(i);
         impl_->sched.loops.push_back(core.get());
         impl_->loops.push_back(std::make_shared<event_loop>(std::move(core)));
         impl_->loops.back()->set_debug(options.debug);
@@ -83,6 +89,7 @@ void runtime::shutdown() {
     impl_->sched.shutting_down.store(true, std::memory_order_release);
     impl_->sched.unpark_all();
     for (auto& th : impl_->threads) th.join();
+    if (impl_->trace) impl_->trace->write();  // after the join: the buffers' writers are done
     // 5. Drop what the injection queue still holds (the loops drop their own).
     for (detail::queue_entry e; (e = impl_->sched.injection.pop()) != 0;) detail::drop_entry(e);
     impl_->stopped = true;

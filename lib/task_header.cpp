@@ -152,6 +152,7 @@ bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexc
     tl_task = t;
     tl_budget = budget_per_poll;
     counters.polls.add();
+    const std::uint64_t trace_begin = trace ? trace_clock::now() : 0;
     if (first && ((t->state.load(std::memory_order_acquire) & ts::cancel_requested) ||
                   sched.cancelling_all.load(std::memory_order_relaxed))) {
         // Cancelled before it ever ran: the coroutine body never starts (asyncio).
@@ -161,6 +162,9 @@ bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexc
     }
     tl_task = saved_task;
     tl_budget = saved_budget;
+    // Before after_poll: a task that completed may be freed there.
+    if (trace) [[unlikely]]
+        trace->poll(*t, trace_begin, trace_clock::now(), t->done());
     const bool completed = after_poll(t, extra_refs);
     if (completed) counters.completed.add();
     return completed;
@@ -192,8 +196,12 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
     const queue_entry e = make_entry(t, true);
     loop_core* here = tl_core;
     // Counted by the spawning worker; a thread outside the scheduler pays a fetch_add.
-    if (here && &here->sched == &loop->sched) here->counters.spawned.add();
-    else loop->sched.spawned_elsewhere.fetch_add(1, std::memory_order_relaxed);
+    if (here && &here->sched == &loop->sched) {
+        here->counters.spawned.add();
+        // Before the push: once queued, another worker may poll it.
+        if (here->trace) [[unlikely]]
+            here->trace->spawn(*t, trace_clock::now());
+    } else loop->sched.spawned_elsewhere.fetch_add(1, std::memory_order_relaxed);
     if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_local(e);
     else if (pinned || loop->sched.asyncio_order) loop->push_inbox(e);
     else loop->sched.push_injection(e);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "corio/event_loop.hpp"
@@ -31,6 +32,11 @@ struct run_options {
     /// blocking_pool_keep_alive without work.
     std::size_t blocking_pool_max_threads = 512;
     std::chrono::steady_clock::duration blocking_pool_keep_alive = std::chrono::seconds(10);
+    /// A file to write a timeline of the workers to (Chrome trace-event
+    /// JSON, for ui.perfetto.dev or tools/corio-trace) when the runtime
+    /// shuts down; empty: the CORIO_TRACE environment variable, if set.
+    /// Each worker keeps its last 65,536 events (README "Tracing").
+    std::string trace = {};
 };
 
 /// What a run throws when a SIGINT cancelled its main task and the task
