@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "context.hpp"
+#include "debug_mode.hpp"
 #include "loop_core.hpp"
 #include "signal_handlers.hpp"
 
@@ -24,13 +26,18 @@ void drop_entry(queue_entry e) noexcept {
 void run_callback(schedulable* s, bool) noexcept {
     auto* node = static_cast<callback_node*>(s);
     if (!node->cancelled.load(std::memory_order_relaxed)) {
+        // Callbacks run only from a loop's own queues and timers, never
+        // nested in a task's poll: each is an outermost entry.
+        loop_core* const loop = tl_core;
+        const bool watched = loop->watches_entries();
+        if (watched) loop->begin_watched_entry(nullptr);
         try {
             node->invoke(node);
         } catch (...) {
             // asyncio: an exception in a callback goes to the loop's handler; the loop keeps running.
-            if (tl_core && tl_core->owner)
-                tl_core->owner->call_exception_handler({"Exception in callback", std::current_exception()});
+            if (loop->owner) loop->owner->call_exception_handler({"Exception in callback", std::current_exception()});
         }
+        if (watched) loop->end_watched_entry(nullptr);
     }
     node->release();
 }
@@ -122,10 +129,14 @@ void loop_core::cancel_and_drain_tasks() {
     // entries are dropped (~loop_core).
     sched.cancelling_all.store(true, std::memory_order_relaxed);
     std::vector<task_header*> tasks;
+    std::unordered_set<std::uint64_t> listed;  // by id: a task cancelled in several rounds is listed once
     for (int round = 0; round < 100 && !registry_empty(); ++round) {
         tasks.clear();
         collect_tasks(tasks);
-        for (task_header* t : tasks) request_cancel(t);
+        for (task_header* t : tasks) {
+            if (listed.insert(t->id).second) report_pending_at_shutdown(*t);
+            request_cancel(t);
+        }
         for (task_header* t : tasks) {
             if (!t->done() && !running.load()) drive_until(this, *t);
             t->release();
@@ -143,6 +154,8 @@ void timer_handle::cancel() noexcept {
 event_loop::event_loop(std::unique_ptr<detail::loop_core> core)
     : core_(std::move(core)), signals_(std::make_unique<detail::signal_handlers>(*this)) {
     core_->owner = this;
+    // asyncio: PYTHONASYNCIODEBUG sets the debug mode of loops created while it is set.
+    if (detail::debug_from_environment()) set_debug(true);
 }
 
 event_loop::~event_loop() {
@@ -150,6 +163,7 @@ event_loop::~event_loop() {
     // A standalone loop owns its scheduler, hence its default executor: the
     // tasks are gone, so running jobs only complete abandoned futures.
     if (core_->sched.asyncio_order) core_->sched.shutdown_default_executor(detail::executor_shutdown_timeout);
+    set_debug(false);  // out of the process-wide count of loops in debug mode
 }
 
 void event_loop::run_forever() {
@@ -216,8 +230,20 @@ void event_loop::default_exception_handler(const exception_context& context) {
 
 asio::io_context& event_loop::io_context() noexcept { return core_->io_reactor.io(); }
 
-void event_loop::set_debug(bool enabled) noexcept { core_->debug.store(enabled); }
+void event_loop::set_debug(bool enabled) noexcept {
+    if (core_->debug.exchange(enabled) != enabled) detail::count_debug_loop(enabled);
+    core_->watching_entries.store(enabled || core_->stall_watched, std::memory_order_relaxed);
+}
 bool event_loop::get_debug() const noexcept { return core_->debug.load(); }
+
+void event_loop::set_slow_callback_duration(clock::duration d) noexcept {
+    core_->slow_callback_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(),
+                                  std::memory_order_relaxed);
+}
+clock::duration event_loop::slow_callback_duration() const noexcept {
+    return std::chrono::duration_cast<clock::duration>(
+        std::chrono::nanoseconds(core_->slow_callback_ns.load(std::memory_order_relaxed)));
+}
 
 std::shared_ptr<event_loop> new_event_loop() {
     auto sched = std::make_unique<detail::scheduler>(1, /*asyncio_order=*/true);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -24,6 +25,8 @@
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/task_header.hpp"
 #include "corio/event_loop.hpp"
+#include "debug_mode.hpp"
+#include "entry_watch.hpp"
 #include "injection_queue.hpp"
 #include "local_queue.hpp"
 #include "reactor.hpp"
@@ -88,6 +91,16 @@ struct loop_core {
     /// This loop's share of a metrics snapshot (any thread; lib/metrics.cpp).
     worker_metrics read_metrics() const noexcept;
 
+    // ---- watched entries (driving thread; lib/debug_mode.cpp) -----------------
+    /// Debug mode times each outermost entry (a task poll or a callback that
+    /// the loop runs itself, not one nested in a poll) for the slow-callback
+    /// report, and a stall detector sees it through current_entry. Off, an
+    /// entry pays for this check only.
+    bool watches_entries() const noexcept { return watching_entries.load(std::memory_order_relaxed); }
+    void begin_watched_entry(task_header* t) noexcept;
+    /// Before a task that completed in the entry can be freed.
+    void end_watched_entry(task_header* t) noexcept;
+
     scheduler& sched;
     const std::size_t index;
     event_loop* owner = nullptr;
@@ -95,7 +108,20 @@ struct loop_core {
     std::atomic<bool> running{false};
     std::atomic<bool> closed{false};
     std::atomic<bool> stop_requested{false};
+    /// set_debug, run_options::debug or CORIO_DEBUG; any thread writes and
+    /// reads it (relaxed: a setting, ordered with nothing).
     std::atomic<bool> debug{false};
+    /// asyncio's slow_callback_duration in ns; written by any thread, read
+    /// by the driving thread after a timed entry (relaxed, as `debug`).
+    std::atomic<std::int64_t> slow_callback_ns{
+        std::chrono::nanoseconds(default_slow_callback_duration).count()};
+    /// A stall detector samples current_entry; set before the workers start.
+    bool stall_watched = false;
+    /// debug || stall_watched, in one flag for the check before each entry:
+    /// written by set_debug (any thread) and by the runtime before its
+    /// workers start, read by the driving thread (relaxed, as `debug`).
+    std::atomic<bool> watching_entries{false};
+    entry_watch current_entry;
     std::mutex handler_mutex;
     exception_handler handler;
     /// The loop's io_context, and where it sleeps (reactor.hpp).
@@ -142,6 +168,9 @@ private:
     std::vector<callback_node*> incoming_timers_;
     std::atomic<bool> has_incoming_timers_{false};
     bool searching_ = false;
+    /// When debug mode timed the current outermost entry, its start
+    /// (worker_counters::now_ns); 0 when it did not. Driving thread only.
+    std::uint64_t entry_started_ns_ = 0;
     std::uint32_t tick_ = 0;
     std::uint64_t rng_;
 

@@ -9,10 +9,22 @@
 #include <vector>
 
 #include "context.hpp"
+#include "debug_mode.hpp"
 #include "loop_core.hpp"
+#include "stall_detector.hpp"
 #include "trace_session.hpp"
 
 namespace corio {
+
+namespace {
+/// run_options::stall_threshold, else CORIO_STALL_MS, else the debug-mode
+/// default when debug mode is on; zero: no stall detector.
+std::chrono::nanoseconds stall_threshold(const run_options& options, bool debug) {
+    if (options.stall_threshold > std::chrono::steady_clock::duration::zero()) return options.stall_threshold;
+    if (const auto from_environment = detail::stall_threshold_from_environment()) return *from_environment;
+    return debug ? std::chrono::nanoseconds(detail::debug_stall_threshold) : std::chrono::nanoseconds::zero();
+}
+}  // namespace
 
 struct runtime::impl {
     explicit impl(std::size_t n) : sched(n, /*asyncio_order=*/false) {}
@@ -22,6 +34,8 @@ struct runtime::impl {
     std::unique_ptr<detail::trace_session> trace;
     std::vector<std::shared_ptr<event_loop>> loops;
     std::vector<std::thread> threads;
+    /// Declared after sched and loops: it watches them (null: off).
+    std::unique_ptr<detail::stall_detector> stall_watchdog;
     bool stopped = false;
 };
 
@@ -36,7 +50,17 @@ runtime::runtime(run_options options) {
         if (impl_->trace) core->trace = impl_->trace->buffer(i);
         impl_->sched.loops.push_back(core.get());
         impl_->loops.push_back(std::make_shared<event_loop>(std::move(core)));
-        impl_->loops.back()->set_debug(options.debug);
+        event_loop& l = *impl_->loops.back();
+        if (options.debug) l.set_debug(true);  // (CORIO_DEBUG may have set it already)
+        l.set_slow_callback_duration(options.slow_callback_duration);
+    }
+    const auto threshold = stall_threshold(options, impl_->loops.front()->get_debug());
+    if (threshold > std::chrono::nanoseconds::zero()) {
+        for (auto* core : impl_->sched.loops) {
+            core->stall_watched = true;
+            core->watching_entries.store(true, std::memory_order_relaxed);
+        }
+        impl_->stall_watchdog = std::make_unique<detail::stall_detector>(impl_->sched, threshold);
     }
     impl_->sched.pool_max_threads = options.blocking_pool_max_threads;
     impl_->sched.pool_keep_alive = options.blocking_pool_keep_alive;
@@ -76,7 +100,10 @@ void runtime::shutdown() {
         live.clear();
         for (auto* core : impl_->sched.loops) core->collect_tasks(live);
         for (auto* t : live) {
-            if (cancelled.insert(t->id).second) detail::request_cancel(t);
+            if (cancelled.insert(t->id).second) {
+                detail::report_pending_at_shutdown(*t);
+                detail::request_cancel(t);
+            }
             t->release();
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -90,6 +117,7 @@ void runtime::shutdown() {
     impl_->sched.unpark_all();
     for (auto& th : impl_->threads) th.join();
     if (impl_->trace) impl_->trace->write();  // after the join: the buffers' writers are done
+    impl_->stall_watchdog.reset();  // kept until here: a stuck cancellation is a stall too
     // 5. Drop what the injection queue still holds (the loops drop their own).
     for (detail::queue_entry e; (e = impl_->sched.injection.pop()) != 0;) detail::drop_entry(e);
     impl_->stopped = true;

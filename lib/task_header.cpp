@@ -157,6 +157,12 @@ bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexc
                   sched.cancelling_all.load(std::memory_order_relaxed))) {
         // Cancelled before it ever ran: the coroutine body never starts (asyncio).
         complete(t, completion_status::cancelled);
+    } else if (saved_task == nullptr && watches_entries()) [[unlikely]] {
+        // Only an outermost poll is an entry; a nested one is part of its
+        // parent's. (A path of its own: no flag lives across the resume.)
+        begin_watched_entry(t);
+        t->resume_point.resume();
+        end_watched_entry(t);
     } else {
         t->resume_point.resume();
     }
@@ -172,6 +178,11 @@ bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexc
 
 
 task_header* current_task_header() noexcept { return tl_task; }
+
+std::string task_name(const task_header& t) {
+    if (t.name) return *t.name;
+    return "Task-" + std::to_string(t.id);
+}
 
 void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
     if (!loop) loop = tl_core;
@@ -365,10 +376,7 @@ void wait_operation::fire_wake(waiter_node* self) noexcept {
 
 namespace corio {
 
-std::string task_ref::get_name() const {
-    if (header_->name) return *header_->name;
-    return "Task-" + std::to_string(header_->id);
-}
+std::string task_ref::get_name() const { return detail::task_name(*header_); }
 
 void task_ref::set_name(std::string name) { header_->name = std::make_unique<std::string>(std::move(name)); }
 

@@ -54,6 +54,9 @@ void run_until_done(loop_core* loop, completion& c);
 /// (closed, already running, another loop running here).
 void check_can_run(loop_core* loop);
 void add_timer(loop_core* loop, callback_node* node);
+/// Debug mode: reports `operation` called from a thread that does not run
+/// `loop` while it runs (lib/debug_mode.cpp).
+void check_loop_thread(loop_core* loop, const char* operation) noexcept;
 }  // namespace detail
 
 class event_loop : public std::enable_shared_from_this<event_loop> {
@@ -97,9 +100,12 @@ public:
     // ---- callbacks and timers ---------------------------------------------
     /// Runs fn() on this loop soon, after what is already ready (FIFO).
     /// Must be called from the loop's own thread (asyncio); use
-    /// call_soon_threadsafe from elsewhere.
+    /// call_soon_threadsafe from elsewhere. In debug mode, a call from
+    /// another thread while the loop runs is reported (asyncio raises);
+    /// the callback is still scheduled, as call_soon_threadsafe would.
     template <class F>
     timer_handle call_soon(F&& fn) {
+        detail::check_loop_thread(core(), "call_soon");
         return call_soon_threadsafe(std::forward<F>(fn));
     }
     /// call_soon from any thread; wakes the loop.
@@ -110,17 +116,17 @@ public:
         detail::post_callback(core(), n);
         return h;
     }
+    /// call_later and call_at: from the loop's own thread too (thread-safe,
+    /// and reported from another thread in debug mode, as call_soon).
     template <class F>
     timer_handle call_later(clock::duration delay, F&& fn) {
-        return call_at(time() + delay, std::forward<F>(fn));
+        detail::check_loop_thread(core(), "call_later");
+        return schedule_at(time() + delay, std::forward<F>(fn));
     }
     template <class F>
     timer_handle call_at(clock::time_point when, F&& fn) {
-        detail::callback_node* n = detail::make_callback(std::forward<F>(fn), 2);
-        n->when = when;
-        timer_handle h(n, std::adopt_lock);
-        detail::add_timer(core(), n);
-        return h;
+        detail::check_loop_thread(core(), "call_at");
+        return schedule_at(when, std::forward<F>(fn));
     }
     /// The loop's clock (monotonic).
     clock::time_point time() const noexcept { return clock::now(); }
@@ -194,11 +200,22 @@ public:
 
     // ---- errors and debug ---------------------------------------------------
     void set_exception_handler(exception_handler handler);
-    /// Calls the handler (or the default one, which prints to stderr).
+    /// Calls the handler (or the default one, which prints to stderr). Any
+    /// thread; debug reports call it on the thread that noticed (README,
+    /// "Debug mode and stall detector").
     void call_exception_handler(const exception_context& context);
     void default_exception_handler(const exception_context& context);
+    /// Debug mode (also run_options::debug, or CORIO_DEBUG=1 when the loop
+    /// is created): unawaited tasks, slow callbacks, tasks pending at
+    /// shutdown and call_soon from other threads are reported to the
+    /// exception handler. Any thread.
     void set_debug(bool enabled) noexcept;
     bool get_debug() const noexcept;
+    /// asyncio's loop.slow_callback_duration: in debug mode, a task poll or
+    /// callback that runs longer is reported ("Executing <Task 'x'> took
+    /// 0.201 seconds"). 100 ms by default. Any thread.
+    void set_slow_callback_duration(clock::duration d) noexcept;
+    clock::duration slow_callback_duration() const noexcept;
 
     // ---- metrics ------------------------------------------------------------------
     /// A snapshot of the scheduler this loop belongs to (corio/metrics.hpp):
@@ -210,6 +227,15 @@ public:
     detail::signal_handlers& signal_registry() const noexcept { return *signals_; }
 
 private:
+    template <class F>
+    timer_handle schedule_at(clock::time_point when, F&& fn) {
+        detail::callback_node* n = detail::make_callback(std::forward<F>(fn), 2);
+        n->when = when;
+        timer_handle h(n, std::adopt_lock);
+        detail::add_timer(core(), n);
+        return h;
+    }
+
     std::unique_ptr<detail::loop_core> core_;
     /// Declared after core_, so destroyed before the io_context it waits in.
     std::unique_ptr<detail::signal_handlers> signals_;

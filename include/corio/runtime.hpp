@@ -26,7 +26,17 @@ namespace corio {
 struct run_options {
     /// Worker threads; 0 means one per hardware thread.
     std::size_t workers = 0;
+    /// Debug mode on every worker loop (event_loop::set_debug); also on
+    /// when CORIO_DEBUG=1 is set as the runtime is created.
     bool debug = false;
+    /// asyncio's loop.slow_callback_duration for every worker loop: in
+    /// debug mode, a task poll or callback that runs longer is reported.
+    std::chrono::steady_clock::duration slow_callback_duration = std::chrono::milliseconds(100);
+    /// The stall detector: a watchdog thread reports, while it happens, a
+    /// worker that has not returned to its loop for this long, and the task
+    /// that holds it. Zero: off, unless CORIO_STALL_MS sets it, or debug
+    /// mode is on (then 1 s; CORIO_STALL_MS=0 turns it off).
+    std::chrono::steady_clock::duration stall_threshold{};
     /// The default executor's elastic pool (run_in_executor(nullptr) /
     /// to_thread): at most this many threads, each retiring after
     /// blocking_pool_keep_alive without work.

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/creation_site.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/result_slot.hpp"
 #include "corio/detail/task_header.hpp"
@@ -24,8 +25,14 @@ class task;
 
 namespace detail {
 
+/// Destroys the frame of a task<T> that was never awaited nor scheduled;
+/// in debug mode, first reports it with where it comes from (lib/debug_mode.cpp).
+void destroy_unawaited(std::coroutine_handle<> frame, const creation_site& site) noexcept;
+
 class promise_base : public task_header {
 public:
+    explicit promise_base(creation_site site) noexcept : created_at_(site) {}
+
     std::suspend_always initial_suspend() noexcept { return {}; }
 
     struct final_awaiter {
@@ -36,7 +43,7 @@ public:
             if (p.spawned) {
                 // The poller that resumed us releases the alive reference
                 // once resume() has returned; nothing here may free the frame.
-                complete_spawned(&p, p.outcome_);
+                complete_spawned(&p, p.outcome);
                 return std::noop_coroutine();
             }
             return p.continuation_ ? p.continuation_ : std::noop_coroutine();
@@ -47,11 +54,11 @@ public:
 
     void unhandled_exception() noexcept {
         exception = std::current_exception();
-        outcome_ = completion_status::exception;
+        outcome = completion_status::exception;
         try {
             throw;
         } catch (const cancelled_error&) {
-            outcome_ = completion_status::cancelled;
+            outcome = completion_status::cancelled;
         } catch (...) {
         }
     }
@@ -60,6 +67,7 @@ public:
     static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
 
     void set_continuation(std::coroutine_handle<> c) noexcept { continuation_ = c; }
+    const creation_site& created_at() const noexcept { return created_at_; }
 
 protected:
     template <class Promise>
@@ -67,15 +75,18 @@ protected:
         self = h;
         resume_point = h;
     }
-    completion_status outcome_ = completion_status::value;
 
 private:
+    creation_site created_at_;
     std::coroutine_handle<> continuation_;  // the lazy awaiter, resumed at final_suspend
 };
 
 template <class T>
 class promise final : public promise_base {
 public:
+    /// The coroutine calls this constructor itself, so the default argument
+    /// records the coroutine (creation_site.hpp).
+    explicit promise(creation_site site = creation_site()) noexcept : promise_base(site) {}
     task<T> get_return_object() noexcept;
     template <class U>
         requires std::is_convertible_v<U&&, T>
@@ -88,6 +99,7 @@ public:
 template <class T>
 class promise<T&> final : public promise_base {
 public:
+    explicit promise(creation_site site = creation_site()) noexcept : promise_base(site) {}
     task<T&> get_return_object() noexcept;
     void return_value(T& v) noexcept { result.emplace_value(v); }
     result_slot<T&> result;
@@ -96,6 +108,7 @@ public:
 template <>
 class promise<void> final : public promise_base {
 public:
+    explicit promise(creation_site site = creation_site()) noexcept : promise_base(site) {}
     task<void> get_return_object() noexcept;
     void return_void() noexcept { result.emplace_value(); }
     result_slot<void> result;
@@ -166,7 +179,10 @@ public:
 
 private:
     void destroy() noexcept {
-        if (handle_) std::exchange(handle_, nullptr).destroy();
+        // A task that still owns its frame was never awaited nor scheduled.
+        if (!handle_) return;
+        const auto frame = std::exchange(handle_, nullptr);
+        detail::destroy_unawaited(frame, frame.promise().created_at());
     }
     std::coroutine_handle<promise_type> handle_;
 };

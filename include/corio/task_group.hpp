@@ -91,7 +91,15 @@ public:
     // (Overloads, not a defaulted argument: see corio::create_task.)
     template <class T>
     task_handle<T> create_task(task<T> t, const task_options& opts) {
-        detail::task_group_child* child = reserve_child();
+        detail::task_group_child* child = nullptr;
+        try {
+            child = reserve_child();
+        } catch (...) {
+            // The refusal is the report: like asyncio's TaskGroup, which
+            // closes the coroutine, debug mode does not call it unawaited.
+            t.release().destroy();
+            throw;
+        }
         task_handle<T> h;
         try {
             h = task_handle<T>(detail::spawn_task(std::move(t), nullptr, opts), false);

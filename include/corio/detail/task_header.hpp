@@ -1,7 +1,8 @@
 // The header every task<T> frame carries in its promise. For a lazily
-// awaited task it is unused; for a spawned task (create_task) it is what the
-// run queues hold and what task_handle<T> points at, so a spawned task is one
-// allocation: header + result slot + coroutine frame (Tokio's task/core.rs).
+// awaited task only `outcome` and `exception` are used; for a spawned task
+// (create_task) it is what the run queues hold and what task_handle<T>
+// points at, so a spawned task is one allocation: header + result slot +
+// coroutine frame (Tokio's task/core.rs).
 //
 //   heap block (one allocation, from the frame allocator)
 //   +--------------------------------------------------------------+
@@ -100,6 +101,11 @@ struct task_header : schedulable, completion {
     /// poll never touch the registry. Written and read only by the polling
     /// thread (polls are ordered by the state word's acquire/release).
     bool registered = false;
+    /// How the coroutine body ended, for final_suspend: set by the promise's
+    /// unhandled_exception (polling thread only). A promise field by
+    /// meaning; it lives here because it fits in the padding after the
+    /// flags above, which keeps the frame of a task<T> from growing.
+    completion_status outcome = completion_status::value;
     /// The innermost suspended coroutine to resume when polled; written by
     /// the polling thread before it arms a wait (release via the arming CAS),
     /// read by the next poller after its acquire transition to running.
@@ -133,6 +139,9 @@ struct task_header : schedulable, completion {
 
 /// The task being polled on this thread (null outside tasks).
 task_header* current_task_header() noexcept;
+
+/// A spawned task's name: task_options::name / set_name, or "Task-<id>".
+std::string task_name(const task_header& t);
 
 /// Step 1 of the protocol for the current task: records `h` as the resume
 /// point and arms a wait. Returns the generation, or -1 if a cancellation is
