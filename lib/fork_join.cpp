@@ -28,7 +28,7 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
     while (!child->is_started()) {
         const queue_entry newest = local_.peek_newest();
         if (newest == 0 || !entry_is_initial(newest)) break;  // only unstarted spawns are helped
-        const queue_entry e = local_.pop_newest();
+        const queue_entry e = sched.single_loop ? local_.pop_newest_exclusive() : local_.pop_newest();
         if (e == 0) break;  // lost the last entry to a thief
         run_entry(e);
         if (e == wanted) break;

@@ -126,6 +126,14 @@ public:
         return e;
     }
 
+    /// pop_newest without the store-load fence and the CAS on the last entry.
+    queue_entry pop_newest_exclusive() noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        if (b <= top_.load(std::memory_order_relaxed)) return 0;
+        bottom_.store(b - 1, std::memory_order_relaxed);
+        return slots_[(b - 1) & mask].load(std::memory_order_relaxed);
+    }
+
     /// A snapshot; exact only when no one else touches the queue.
     std::int64_t size() const noexcept {
         const std::int64_t n = bottom_.load(std::memory_order_relaxed) - top_.load(std::memory_order_relaxed);

@@ -128,9 +128,15 @@ struct task_header : schedulable, completion {
 
     void add_ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
     /// acq_rel: the thread that drops the last reference must see every
-    /// write the other holders made before dropping theirs.
+    /// write the other holders made before dropping theirs. A holder of
+    /// every reference left is alone (a reference is only ever copied from
+    /// one already held), so it frees the block without the locked
+    /// subtraction: the common end of a fork-join child, whose awaiting
+    /// parent drops the last handle. The acquire load pairs with the
+    /// release half of the other holders' subtractions.
     void release(std::uint32_t n = 1) noexcept {
-        if (refs.fetch_sub(n, std::memory_order_acq_rel) == n) self.destroy();
+        if (refs.load(std::memory_order_acquire) == n || refs.fetch_sub(n, std::memory_order_acq_rel) == n)
+            self.destroy();
     }
     bool is_started() const noexcept { return (state.load(std::memory_order_acquire) & task_state::started) != 0; }
 };
