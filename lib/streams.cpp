@@ -305,6 +305,11 @@ task<void> stream_writer::drain() {
     if (c.out_error) throw std::system_error(c.out_error);
 }
 
+// TLS, where asyncio raises NotImplementedError: the TCP send side is shut
+// down without a close_notify, as close() does (finish_closing_locked), so
+// the peer's TLS reads end as a truncated stream, which corio's reader and
+// most HTTP clients take as EOF; our TLS reads go on. The HTTP server's
+// lingering close relies on that to work over https too.
 void stream_writer::write_eof() {
     detail::connection& c = *conn_;
     {

@@ -355,7 +355,7 @@ namespace {
 
 }  // namespace
 
-TEST_CASE("TLS streams: a verified echo, and a name mismatch that fails only its own handshake", "[streams][tls]") {
+TEST_CASE("TLS streams: a verified echo, a name mismatch that fails only its own handshake, and write_eof", "[streams][tls]") {
     const corio_test::self_signed_certificate certificate;
     auto server_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
     server_ctx->use_certificate_chain_file(certificate.cert);
@@ -369,6 +369,7 @@ TEST_CASE("TLS streams: a verified echo, and a name mismatch that fails only its
         std::vector<std::string> echoed;
         bool mismatch_failed = false;
         std::string after_mismatch;
+        std::vector<std::string> after_write_eof;
     };
     const results r = corio_test::run_in(mode, [&]() -> corio::task<results> {
         results r;
@@ -392,6 +393,15 @@ TEST_CASE("TLS streams: a verified echo, and a name mismatch that fails only its
         writer.write("still serving\n");
         r.after_mismatch = co_await reader.readline();
         writer.close();
+        // write_eof over TLS: the server reads EOF, and our reads go on.
+        auto half = co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = client_ctx.get()});
+        half.writer.write("half closed\n");
+        half.writer.write_eof();
+        for (int i = 0; i < 2; ++i) {
+            std::string line = co_await half.reader.readline();
+            r.after_write_eof.push_back(std::move(line));
+        }
+        half.writer.close();
         srv.close();
         co_await srv.wait_closed();
         co_return r;
@@ -401,6 +411,7 @@ TEST_CASE("TLS streams: a verified echo, and a name mismatch that fails only its
     REQUIRE(r.echoed[1] == std::string(60000, 's') + "\n");
     REQUIRE(r.mismatch_failed);
     REQUIRE(r.after_mismatch == "still serving\n");
+    REQUIRE(r.after_write_eof == std::vector<std::string>{"half closed\n", ""});
 }
 
 TEST_CASE("running out of descriptors gives clear errors, and the server recovers", "[streams]") {

@@ -83,7 +83,7 @@ public:
     /// Waits while more than the high-water mark (64 KiB) is buffered
     /// (backpressure). Throws std::system_error if the connection failed.
     task<void> drain();
-    /// Closes the write side (half-close, asyncio's write_eof) after the buffered data.
+    /// Half-closes (asyncio's write_eof) after the buffered data; TLS: no close_notify (README).
     void write_eof();
     /// Closes the connection once the buffered data is sent.
     void close();

@@ -3,13 +3,27 @@
 // and the router, and writes the responses in request order.
 //
 // Timeouts without a timer per read: every connection publishes its phase
-// (idle between requests, head while a request arrives, busy while it is
-// handled) and when it entered it; one reaper task per runner looks at them
-// a few times a second and cancels connections idle past keepalive_timeout
-// or stuck in a request past request_head_timeout. The phase is changed by
-// compare-and-swap on both sides, and the reaper cancels only after it moved
-// the phase to `closing`, which the connection never leaves: so a
-// cancellation can never land in a handler that has started.
+// and when it entered it; one reaper task per runner looks at them a few
+// times a second and cancels connections past their phase's limit:
+//
+//   idle       between requests              keepalive_timeout since entered
+//   head       request line and headers      request_head_timeout since entered
+//   body       the request body arrives      body_read_timeout since bytes last
+//                                            arrived (`since` moves on each read)
+//   busy       handled, answered             none
+//   lingering  after an error answer         lingering_timeout since entered
+//   closing    reaped or stopped             (final)
+//
+// The phase is changed by compare-and-swap on both sides, and the reaper
+// cancels only after it moved the phase to `closing`, which the connection
+// never leaves: so a cancellation can never land in a handler that has
+// started. (A body read that races the reaper's look may still be cut:
+// only after a silence that outlasted body_read_timeout anyway.)
+//
+// Lingering close (nginx's lingering_close): an error answer is followed by
+// a half-close, then what the client still sends is read and dropped until
+// it closes. Closing at once with unread bytes in the socket would send a
+// reset, and a client still uploading would lose the answer to it.
 //
 // Graceful stop uses the same phases: idle connections are cancelled at
 // once; the others see `stop_requested` after their current response
@@ -24,6 +38,7 @@
 #include <ctime>
 #include <list>
 #include <mutex>
+#include <optional>
 
 #include "corio/create_task.hpp"
 #include "corio/errors.hpp"
@@ -42,7 +57,22 @@ namespace detail {
 
 using clock = std::chrono::steady_clock;
 
-enum class phase : int { idle, head, busy, closing };
+enum class phase : int { idle, head, body, busy, lingering, closing };
+
+/// How long a connection may stay in `p` (for `body`: since bytes last
+/// arrived); none for the phases without a limit.
+std::optional<std::chrono::milliseconds> time_limit(phase p, const site_options& o) noexcept {
+    switch (p) {
+        case phase::idle: return o.keepalive_timeout;
+        case phase::head: return o.request_head_timeout;
+        case phase::body: return o.body_read_timeout;
+        case phase::lingering: return o.lingering_timeout;
+        case phase::busy:
+        case phase::closing: break;
+    }
+    return std::nullopt;
+}
+constexpr phase timed_phases[] = {phase::idle, phase::head, phase::body, phase::lingering};
 
 struct connection_record {
     std::size_t site;
@@ -58,6 +88,8 @@ struct connection_record {
         since.store(clock::now().time_since_epoch().count());
         return now.compare_exchange_strong(from, to);
     }
+    /// Bytes arrived: the body timeout counts from now.
+    void touch() noexcept { since.store(clock::now().time_since_epoch().count()); }
     /// Closes it if it is still in `expected`; true if this call did.
     bool close_if(phase expected) noexcept { return now.compare_exchange_strong(expected, phase::closing); }
 };
@@ -82,6 +114,10 @@ struct runner_state {
         std::lock_guard guard(mutex);
         if (sites[site].stopping) return nullptr;
         return &connections.emplace_back(site, current_task());
+    }
+    site_options options_of(std::size_t site) {
+        std::lock_guard guard(mutex);
+        return sites[site].options;
     }
     void leave(connection_record* r) {
         std::lock_guard guard(mutex);
@@ -118,9 +154,8 @@ struct runner_state {
             // time the connection went idle and reap it at once.
             const phase p = c.now.load();
             const clock::duration in_phase = now - clock::time_point(clock::duration(c.since.load()));
-            const bool expired = (p == phase::idle && in_phase > o.keepalive_timeout) ||
-                                 (p == phase::head && in_phase > o.request_head_timeout);
-            if (expired && c.close_if(p)) c.task.cancel();
+            const std::optional<std::chrono::milliseconds> limit = time_limit(p, o);
+            if (limit && in_phase > *limit && c.close_if(p)) c.task.cancel();
         }
     }
     /// How often the reaper looks: a quarter of the shortest timeout, within [10 ms, 1 s].
@@ -128,7 +163,7 @@ struct runner_state {
         std::lock_guard guard(mutex);
         clock::duration shortest = std::chrono::seconds(1);
         for (const site_entry& s : sites)
-            shortest = std::min<clock::duration>({shortest, s.options.keepalive_timeout / 4, s.options.request_head_timeout / 4});
+            for (phase p : timed_phases) shortest = std::min<clock::duration>(shortest, *time_limit(p, s.options) / 4);
         return std::max<clock::duration>(shortest, std::chrono::milliseconds(10));
     }
 };
@@ -246,6 +281,37 @@ std::string peer_address(const stream_writer& writer) {
     return {};
 }
 
+/// Sends what is left in `out` and closes: the end of a connection that
+/// the reaper or a stop already moved to `closing`.
+void flush_and_close(stream_writer& writer, const std::string& out) {
+    if (!out.empty()) writer.write(out);
+    writer.close();
+}
+
+/// Sends the error answer at the end of `out`, then closes with a lingering
+/// close: half-close (the client reads EOF after the answer), drop what it
+/// still sends until it closes or `options`' lingering limits are reached,
+/// then close. The phase goes from `from` to `lingering`, whose time the
+/// reaper bounds.
+task<void> answer_and_linger(connection_record& rec, phase from, const site_options& options, stream_reader& reader,
+                             stream_writer& writer, const std::string& out) {
+    if (!rec.enter(from, phase::lingering)) {  // reaped or stopping
+        flush_and_close(writer, out);
+        co_return;
+    }
+    writer.write(out);
+    writer.write_eof();
+    std::size_t dropped = 0;
+    for (;;) {
+        const std::string unread = co_await reader.read(64 * 1024);
+        if (unread.empty()) break;  // the client closed: no reset can hit the answer now
+        dropped += unread.size();
+        if (dropped > options.lingering_max_size) break;
+    }
+    writer.close();
+    co_await writer.wait_closed();
+}
+
 /// Leaves the runner's registry when the connection task ends, however.
 struct enrollment {
     runner_state& state;
@@ -260,6 +326,7 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
     enrollment enrolled{*state, state->enroll(site)};
     if (!enrolled.record) co_return;  // the site is stopping
     connection_record& rec = *enrolled.record;
+    const site_options options = state->options_of(site);
     const application& app = *state->app;
     message_parser parser(message_parser::kind::request,
                           parser_limits{.max_body = app.client_max_size});
@@ -268,9 +335,9 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
     std::size_t parsed = 0;
     std::string out;      // responses not yet written (pipelined requests batch here)
     for (;;) {
-        // Collect one request.
-        bool receiving = false;  // in phase `head`
-        bool continue_sent = false;
+        // Collect one request: `idle` until its first byte, `head` until its
+        // header fields are parsed, then `body` until it is complete.
+        phase receiving = phase::idle;
         while (!parser.complete() && !parser.failed()) {
             if (parsed == pending.size()) {
                 if (!out.empty()) {
@@ -284,50 +351,58 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
                     parser.finish();
                     co_return;  // nothing to answer: a request cut short has no one to read the answer
                 }
+                // The body timeout measures silence, not the upload's length.
+                if (receiving == phase::body) rec.touch();
             }
-            if (!receiving) {
+            if (receiving == phase::idle) {
                 if (!rec.enter(phase::idle, phase::head)) {  // reaped or stopping
                     // Answers to pipelined requests already handled still go out.
-                    if (!out.empty()) {
-                        writer.write(out);
-                        writer.close();
-                    }
+                    flush_and_close(writer, out);
                     co_return;
                 }
-                receiving = true;
+                receiving = phase::head;
             }
             parsed += parser.feed(std::string_view(pending).substr(parsed));
-            // A client that asked to be told before it sends the body (curl
-            // does above 1 KiB) gets the go-ahead instead of waiting out its
-            // own timer.
-            if (parser.headers_done() && !parser.complete() && !parser.failed() && !continue_sent &&
-                iequals(parser.fields().get("Expect"), "100-continue")) {
-                writer.write("HTTP/1.1 100 Continue\r\n\r\n");
-                continue_sent = true;
+            if (receiving == phase::head && parser.headers_done() && !parser.complete() && !parser.failed()) {
+                // The head is in: from here the body's own timeout applies.
+                if (!rec.enter(phase::head, phase::body)) {  // reaped
+                    flush_and_close(writer, out);
+                    co_return;
+                }
+                receiving = phase::body;
+                // A client that asked to be told before it sends the body
+                // (curl does above 1 KiB) gets the go-ahead instead of
+                // waiting out its own timer.
+                if (iequals(parser.fields().get("Expect"), "100-continue"))
+                    writer.write("HTTP/1.1 100 Continue\r\n\r\n");
             }
         }
         if (parser.failed()) {
             serialize(error_response(parser.error_status(), {}), false, false, out);
-            writer.write(out);
-            writer.close();
-            co_await writer.wait_closed();
+            co_await answer_and_linger(rec, receiving, options, reader, writer, out);
             co_return;
         }
-        if (!rec.enter(phase::head, phase::busy)) co_return;
+        if (!rec.enter(receiving, phase::busy)) co_return;
         detail::parsed_message m = parser.take();
         const bool head_request = m.method == "HEAD";
         bool keep_alive = m.keep_alive;
         response r;
+        bool refused = false;  // malformed input: closes the connection, as a parser error does
         try {
             request req(request_head{std::move(m.method), std::move(m.target), m.version_minor, std::move(m.fields),
                                      std::move(m.body), m.keep_alive, remote});
             r = co_await dispatch(app, req);
         } catch (const http_error& e) {  // a target the request object refuses
             r = error_response(e.status(), e.text());
-            keep_alive = false;  // malformed input closes the connection, as a parser error does
+            refused = true;
+            keep_alive = false;
         }
         if (rec.stop_requested.load()) keep_alive = false;
         serialize(r, head_request, keep_alive, out);
+        if (refused) {
+            co_await answer_and_linger(rec, phase::busy, options, reader, writer, out);
+            co_return;
+        }
         if (!keep_alive) {
             writer.write(out);
             writer.close();
@@ -338,8 +413,7 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
         // (and cancels) or is seen here (both stores and loads are seq_cst).
         if (!rec.enter(phase::busy, phase::idle)) co_return;
         if (rec.stop_requested.load()) {
-            writer.write(out);
-            writer.close();
+            flush_and_close(writer, out);
             co_return;
         }
     }

@@ -19,9 +19,15 @@
 // Limits as aiohttp's: request line and each header field at most 8190
 // bytes, at most 100 headers, a body at most client_max_size (1 MiB);
 // malformed input gets 400, an oversized header 431, an oversized body
-// 413, and the connection is closed after the answer. A client that sends
-// part of a request head and then stalls is disconnected after
-// request_head_timeout; an idle keep-alive connection after
+// 413, and the connection is closed after the answer with a lingering
+// close (nginx's lingering_close): the server half-closes, then reads and
+// discards what the client still sends (an upload it refused) until the
+// client closes, for at most lingering_timeout and lingering_max_size
+// bytes, so that the client reads the answer instead of a reset. A client
+// that sends part of a request head and then stalls is disconnected after
+// request_head_timeout (the head only); one whose body stops arriving for
+// body_read_timeout is disconnected too, while a slow body that keeps
+// arriving is never cut; an idle keep-alive connection is closed after
 // keepalive_timeout. A handler that throws gets 500 without the exception
 // text (it goes to the loop's exception handler); http_error gives its
 // own status and text.
@@ -74,7 +80,17 @@ struct site_options {
     /// TLS: the server context (certificate and key); it must outlive the site.
     asio::ssl::context* ssl = nullptr;
     std::chrono::milliseconds keepalive_timeout{75'000};
+    /// From a request's first byte to the end of its header fields.
     std::chrono::milliseconds request_head_timeout{10'000};
+    /// The longest silence while a request body arrives: measured since
+    /// bytes last arrived, not since the body began, so a slow upload that
+    /// keeps progressing is never cut.
+    std::chrono::milliseconds body_read_timeout{60'000};
+    /// After an error answer (400, 413, 431), how long the server goes on
+    /// reading and discarding what the client still sends before it closes,
+    /// and how many bytes at most (see the lingering close above).
+    std::chrono::milliseconds lingering_timeout{5'000};
+    std::size_t lingering_max_size = 16 * 1024 * 1024;
     /// How long a graceful stop waits for in-flight requests before it
     /// cancels them.
     std::chrono::milliseconds shutdown_timeout{60'000};
