@@ -404,8 +404,7 @@ task<void> serve_requests(std::shared_ptr<runner_state> state, std::size_t site,
             co_return;
         }
         if (!keep_alive) {
-            writer.write(out);
-            writer.close();
+            flush_and_close(writer, out);
             co_await writer.wait_closed();
             co_return;
         }
