@@ -31,6 +31,7 @@ loop_core::~loop_core() {
     constexpr auto drop = drop_entry;
     for (queue_entry e; (e = local_.pop_oldest()) != 0;) drop(e);
     if (queue_entry e = lifo_slot_.exchange(0)) drop(e);
+    for (queue_entry e : pinned_) drop(e);
     for (queue_entry e : overflow_) drop(e);
     for (queue_entry e; (e = inbox_.pop()) != 0;) drop(e);
     merge_incoming_timers();
@@ -135,8 +136,18 @@ queue_entry loop_core::next_ready() {
         overflow_.pop_front();
         return counters.from_local.add(), e;
     }
+    // Pinned and stealable tasks take turns, so neither kind starves the other.
+    if (!pinned_.empty() && (pinned_turn_ = !pinned_turn_)) return take_pinned();
     const queue_entry e = sched.single_loop ? local_.pop_oldest_exclusive() : local_.pop_oldest();
-    if (e) counters.from_local.add();
+    if (e) return counters.from_local.add(), e;
+    return pinned_.empty() ? 0 : take_pinned();
+}
+
+queue_entry loop_core::take_pinned() {
+    const queue_entry e = pinned_.front();
+    pinned_.pop_front();
+    pinned_depth_.store(pinned_.size(), std::memory_order_relaxed);
+    counters.from_local.add();
     return e;
 }
 
@@ -169,6 +180,16 @@ void loop_core::push_woken(queue_entry e) {
     }
     // release: pairs with the acquire exchange of whoever takes the slot.
     if (queue_entry previous = lifo_slot_.exchange(e, std::memory_order_acq_rel)) push_local(previous);
+}
+
+void loop_core::push_pinned(queue_entry e) {
+    if (sched.asyncio_order) {
+        push_local(e);  // one FIFO for everything, as asyncio's ready queue
+        return;
+    }
+    // No wake-up: only this loop, which is running, may take it.
+    pinned_.push_back(e);
+    pinned_depth_.store(pinned_.size(), std::memory_order_relaxed);
 }
 
 void loop_core::push_inbox(queue_entry e) {

@@ -7,6 +7,7 @@
 //   spawn on this loop's thread  -> local (bottom); thieves take from the top
 //   task woken on this thread    -> LIFO slot (runtime) / local (asyncio order)
 //   task yielded                 -> local (behind everything ready)
+//   pinned task, on its own loop -> pinned (runtime; thieves never see it)
 //   anything from another thread -> runtime injection queue, or this loop's
 //                                   inbox when only this loop may run it
 //                                   (pinned task, callback, timer)
@@ -67,6 +68,8 @@ struct loop_core {
     // ---- pushing work (driving thread) ------------------------------------
     void push_local(queue_entry e);
     void push_woken(queue_entry e);
+    /// A pinned task of this loop, spawned, woken or yielded here.
+    void push_pinned(queue_entry e);
 
     // ---- from any thread ------------------------------------------------------
     void push_inbox(queue_entry e);
@@ -139,8 +142,10 @@ private:
     void run_worker();
     /// A worker's next entry: fairness checks, inbox, LIFO slot, then FIFO.
     queue_entry next_entry();
-    /// The oldest ready entry (overflow, then the local queue).
+    /// The oldest ready entry (overflow; then the local and pinned queues
+    /// in turns).
     queue_entry next_ready();
+    queue_entry take_pinned();
     queue_entry take_from_remote();
     queue_entry search();
     queue_entry steal_from(loop_core& victim);
@@ -159,6 +164,16 @@ private:
     /// when they would otherwise sleep.
     std::atomic<queue_entry> lifo_slot_{0};
     unsigned lifo_streak_ = 0;
+    /// Runtime only: pinned tasks ready on their own loop, FIFO, owner-only.
+    /// Kept out of local_ because no other worker may run them: in local_,
+    /// an idle worker's re-check before sleeping counted them as work to
+    /// steal, woke itself, stole one and handed it back through the inbox,
+    /// again and again while this loop served its pinned connections.
+    std::deque<queue_entry> pinned_;
+    /// pinned_.size() for metrics readers on other threads.
+    std::atomic<std::size_t> pinned_depth_{0};
+    /// Whose turn it is when both pinned_ and local_ have entries.
+    bool pinned_turn_ = false;
     /// asyncio order only: entries older than everything in local_, moved
     /// out when local_ was full (owner-only, FIFO).
     std::deque<queue_entry> overflow_;

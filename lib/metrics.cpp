@@ -39,7 +39,8 @@ worker_metrics loop_core::read_metrics() const noexcept {
     if (const std::uint64_t since = c.parked_since_ns.read(); since && since < now) parked += now - since;
     m.busy = std::chrono::nanoseconds(busy);
     m.parked = std::chrono::nanoseconds(parked);
-    m.local_queue_depth = static_cast<std::size_t>(local_.size()) + (lifo_slot_.load(std::memory_order_relaxed) ? 1 : 0);
+    m.local_queue_depth = static_cast<std::size_t>(local_.size()) + (lifo_slot_.load(std::memory_order_relaxed) ? 1 : 0) +
+                          pinned_depth_.load(std::memory_order_relaxed);
     m.open_sockets = socket_census::count(io_reactor.io());
     return m;
 }

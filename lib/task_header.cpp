@@ -46,7 +46,7 @@ void schedule_woken(task_header* t) {
     const queue_entry e = make_entry(t, false);
     loop_core* here = tl_core;
     if (t->pinned) {
-        if (here == t->home) here->push_local(e);
+        if (here == t->home) here->push_pinned(e);
         else t->home->push_inbox(e);
     } else if (here && &here->sched == &t->home->sched) {
         here->push_woken(e);
@@ -100,20 +100,18 @@ bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
     // Woken during the poll, or yielded: behind everything already ready.
     if (reschedule) {
         const queue_entry e = make_entry(t, false);
-        if (t->pinned && tl_core != t->home) t->home->push_inbox(e);
-        else tl_core->push_local(e);
+        if (!t->pinned) tl_core->push_local(e);
+        else if (tl_core == t->home) tl_core->push_pinned(e);
+        else t->home->push_inbox(e);
     }
     return false;
 }
 
 /// schedulable::run for tasks.
 void run_task(schedulable* s, bool initial) noexcept {
+    // A pinned task's entries stay where no thief looks (its loop's pinned
+    // queue and inbox), so whoever runs a task may poll it.
     auto* t = static_cast<task_header*>(s);
-    if (t->pinned && tl_core != t->home) {
-        // A thief took a pinned task's entry: hand it back to its loop.
-        t->home->push_inbox(make_entry(t, initial));
-        return;
-    }
     if (initial) {
         // The spawn entry's reference goes with the alive one if the task
         // completes in this poll; else (or for a tombstone) on its own.
@@ -213,7 +211,8 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
         if (here->trace) [[unlikely]]
             here->trace->spawn(*t, trace_clock::now());
     } else loop->sched.spawned_elsewhere.fetch_add(1, std::memory_order_relaxed);
-    if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_local(e);
+    if (here == loop && pinned) here->push_pinned(e);
+    else if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_local(e);
     else if (pinned || loop->sched.asyncio_order) loop->push_inbox(e);
     else loop->sched.push_injection(e);
 }

@@ -13,6 +13,7 @@
 
 #include "corio/create_task.hpp"
 #include "corio/gather.hpp"
+#include "corio/metrics.hpp"
 #include "corio/policy.hpp"
 #include "corio/sleep.hpp"
 #include "counted.hpp"
@@ -105,6 +106,34 @@ TEST_CASE("a pinned task stays on the loop it was created on", "[runtime][pinned
         co_return all;
     }());
     REQUIRE(stayed);
+}
+
+TEST_CASE("an idle worker leaves another loop's pinned tasks alone", "[runtime][pinned]") {
+    // Worker 0 runs 8 pinned tasks that yield 20,000 times each; worker 1
+    // has nothing to do. It may look, but it must find nothing it could
+    // steal: pinned tasks that sat in the stealable queue were taken by the
+    // idle worker and handed back through the inbox, over and over.
+    corio::runtime rt({.workers = 2});
+    auto busy = rt.loop(0).create_task(
+        []() -> corio::task<int> {
+            std::vector<corio::task_handle<int>> yielders;
+            for (int t = 0; t < 8; ++t) {
+                yielders.push_back(corio::create_task(
+                    []() -> corio::task<int> {
+                        for (int i = 0; i < 20'000; ++i) co_await corio::yield();
+                        co_return 1;
+                    }(),
+                    {.name = "yielder", .pinned = true}));
+            }
+            int done = 0;
+            for (auto& y : yielders) done += co_await y;
+            co_return done;
+        }(),
+        {.name = "busy", .pinned = true});
+    REQUIRE(rt.run_until_complete(std::move(busy)) == 8);
+    const corio::worker_metrics idle = rt.metrics().workers.at(1);
+    // At most the main task's own wake-up can have been stolen.
+    REQUIRE(idle.stolen <= 1);
 }
 
 TEST_CASE("tasks left over when main returns are cancelled and their cleanup runs", "[runtime][cancel]") {

@@ -53,7 +53,7 @@ struct worker_metrics {
     /// clock, read around each sleep; includes the current stretch.
     std::chrono::nanoseconds busy{0};
     std::chrono::nanoseconds parked{0};
-    /// Entries in its run queue and LIFO slot now (a standalone loop's
+    /// Entries in its run queue, LIFO slot and pinned queue now (a standalone loop's
     /// overflow list, owner-only, is not counted).
     std::size_t local_queue_depth = 0;
     /// Sockets on this loop's reactor now: stream connections (TCP and TLS,
