@@ -23,6 +23,7 @@
 
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/wait_list.hpp"
+#include "drained_read.hpp"
 #include "socket_census.hpp"
 
 namespace corio::detail {
@@ -43,6 +44,7 @@ struct connection : std::enable_shared_from_this<connection> {
           census(io) {
         std::error_code ignored;
         plain.non_blocking(true, ignored);  // stream_writer::write sends at once when it can
+        enable_queue_reports(plain);        // reads flag an emptied socket (drained_read.hpp)
     }
     /// A TLS connection over `s`; the handshake is still to be done.
     connection(asio::ip::tcp::socket s, asio::ssl::context& ctx, std::size_t limit)

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "connection.hpp"
+#include "drained_read.hpp"
 #include "corio/errors.hpp"
 #include "corio/policy.hpp"
 #include "corio/use_task.hpp"
@@ -56,7 +57,7 @@ task<bool> fill(connection& c) {
         const auto space = asio::buffer(c.in.get() + c.in_end, c.in_capacity - c.in_end);
         if (c.tls) n = co_await c.tls->async_read_some(space, use_task);
         else if (c.pipe) n = co_await c.pipe->async_read_some(space, use_task);
-        else n = co_await c.plain.async_read_some(space, use_task);
+        else n = co_await c.plain.async_read_some(drain_buffer(space), use_task);
     } catch (const std::system_error& e) {
         ec = e.code();
     }
