@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -188,6 +189,73 @@ TEST_CASE("random mixes of spawn, await, cancel and sleep neither lose nor dupli
     corio::run(root(), {.workers = workers});
     // Each started child either completed or was cancelled, never both, never neither.
     REQUIRE(completed.load() + cancelled.load() == started.load());
+}
+
+TEST_CASE("fork-join children that share themselves while run inline complete once for every party", "[runtime][stress]") {
+    // A child its parent awaits is run inline and, while the parent's handle
+    // is its only one, completed with plain stores. These children take
+    // handles to themselves mid-run: dropped at once, given to a watcher on
+    // another worker, or used by another worker to add a done callback
+    // before that worker drops its handle.
+    constexpr int roots = 8;
+    constexpr int per_root = static_cast<int>(scaled(20'000));
+    std::atomic<int> watchers_done{0}, callbacks_added{0}, callbacks_run{0};
+    auto child = [&](int i) -> corio::task<int> {
+        switch (i % 4) {
+            case 0: break;  // nobody else: the unshared path
+            case 1: {
+                corio::task_ref me = corio::current_task();  // taken and dropped
+                break;
+            }
+            case 2:
+                (void)corio::create_task([](corio::task_ref me, std::atomic<int>* done) -> corio::task<void> {
+                    co_await me.wait_done();
+                    done->fetch_add(1);
+                }(corio::current_task(), &watchers_done));
+                break;
+            case 3: {
+                // Shared: the child may complete (and free its frame) before the helper runs.
+                auto added = std::make_shared<std::atomic<bool>>(false);
+                (void)corio::create_task([](corio::task_ref me, std::shared_ptr<std::atomic<bool>> added,
+                                            std::atomic<int>* count, std::atomic<int>* ran) -> corio::task<void> {
+                    if (!me.done()) {
+                        me.add_done_callback([ran](corio::task_ref) { ran->fetch_add(1); });
+                        count->fetch_add(1);
+                    }
+                    me = corio::task_ref();  // drop the handle before the child completes
+                    added->store(true);
+                    co_return;
+                }(corio::current_task(), added, &callbacks_added, &callbacks_run));
+                // Give another worker a moment to steal and run the helper.
+                const auto until = std::chrono::steady_clock::now() + 50us;
+                while (!added->load() && std::chrono::steady_clock::now() < until) {
+                }
+                break;
+            }
+        }
+        co_return i;
+    };
+    auto root = [&](int r) -> corio::task<long> {
+        long sum = 0;
+        for (int i = 0; i < per_root; ++i) sum += co_await corio::create_task(child(r * per_root + i));
+        co_return sum;
+    };
+    auto main_task = [&]() -> corio::task<long> {
+        std::vector<corio::task<long>> all;
+        for (int r = 0; r < roots; ++r) all.push_back(root(r));
+        long total = 0;
+        for (long s : co_await corio::gather(std::move(all))) total += s;
+        // Watchers and callbacks finish after their child: wait for them, bounded.
+        const int watchers = roots * per_root / 4;
+        for (int i = 0; i < 10'000 && (watchers_done.load() < watchers || callbacks_run.load() < callbacks_added.load());
+             ++i)
+            co_await corio::sleep(1ms);
+        co_return total;
+    };
+    const long n = static_cast<long>(roots) * per_root;
+    REQUIRE(corio::run(main_task(), {.workers = 8}) == n * (n - 1) / 2);
+    REQUIRE(watchers_done.load() == roots * per_root / 4);
+    REQUIRE(callbacks_run.load() == callbacks_added.load());
 }
 
 TEST_CASE("a runtime shut down while busy cancels and reclaims everything", "[runtime][stress]") {
