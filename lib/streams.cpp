@@ -15,10 +15,10 @@
 #include <stdexcept>
 
 #include "connection.hpp"
-#include "drained_read.hpp"
 #include "corio/errors.hpp"
 #include "corio/policy.hpp"
 #include "corio/use_task.hpp"
+#include "drained_read.hpp"
 
 namespace corio {
 namespace detail {
