@@ -192,11 +192,11 @@ TEST_CASE("random mixes of spawn, await, cancel and sleep neither lose nor dupli
 }
 
 TEST_CASE("fork-join children that share themselves while run inline complete once for every party", "[runtime][stress]") {
-    // A child its parent awaits is run inline and, while the parent's handle
-    // is its only one, completed with plain stores. These children take
-    // handles to themselves mid-run: dropped at once, given to a watcher on
-    // another worker, or used by another worker to add a done callback
-    // before that worker drops its handle.
+    // A child its parent awaits is run inline, nested in the parent's poll.
+    // These children take handles to themselves mid-run: dropped at once,
+    // given to a watcher on another worker, or used by another worker to add
+    // a done callback before that worker drops its handle. (It guards any
+    // fast path that skips atomics for a child nobody else holds.)
     constexpr int roots = 8;
     constexpr int per_root = static_cast<int>(scaled(20'000));
     std::atomic<int> watchers_done{0}, callbacks_added{0}, callbacks_run{0};
