@@ -5,7 +5,9 @@
 // asyncio's order, where a child runs when the loop reaches it.
 //
 // 1. If the child is the newest entry of this worker's queue, pop it (no
-//    CAS unless it is the last entry) and run it.
+//    CAS unless it is the last entry) and run it. When the parent's handle
+//    is its only one, nobody else can reach it: its first poll is claimed,
+//    completed and released with plain stores (run_popped_child).
 // 2. If newer unstarted siblings sit above it (the parent spawned several
 //    and awaits the first), run those first, newest first, as TBB's wait
 //    would; they are the parent's own pending work and must run anyway.
@@ -30,12 +32,33 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
         if (newest == 0 || !entry_is_initial(newest)) break;  // only unstarted spawns are helped
         const queue_entry e = sched.single_loop ? local_.pop_newest_exclusive() : local_.pop_newest();
         if (e == 0) break;  // lost the last entry to a thief
+        if (e == wanted) {
+            run_popped_child(child);
+            break;
+        }
         run_entry(e);
-        if (e == wanted) break;
     }
     if (try_start(child)) poll(child, true);  // its spawn entry is now a tombstone
     --tl_inline_depth;
     return child->done();
+}
+
+void loop_core::run_popped_child(task_header* child) noexcept {
+    // Our handle on it is the only one (its awaiting parent's), and we hold
+    // its entry: no other thread can reach it (context.hpp, is_unshared).
+    const std::uint64_t s = child->state.load(std::memory_order_relaxed);
+    if (child->refs.load(std::memory_order_acquire) != unshared_refs || (s & task_state::started)) {
+        run_entry(make_entry(child, true));
+        return;
+    }
+    child->state.store((s & ~task_state::scheduled) | task_state::running | task_state::started,
+                       std::memory_order_relaxed);
+    task_header* const saved = tl_unshared_child;
+    tl_unshared_child = child;
+    // The entry's reference goes with the alive one if it completes now;
+    // else on its own, as run_task does.
+    if (!poll(child, true, 1)) child->release();
+    tl_unshared_child = saved;
 }
 
 bool try_run_inline(task_header* child) noexcept {

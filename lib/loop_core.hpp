@@ -64,6 +64,8 @@ struct loop_core {
     bool poll(task_header* t, bool first, std::uint32_t extra_refs = 0) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp).
     bool try_run_inline(task_header* child) noexcept;
+    /// Its first poll, for the awaited child whose spawn entry it just popped.
+    void run_popped_child(task_header* child) noexcept;
 
     // ---- pushing work (driving thread) ------------------------------------
     void push_local(queue_entry e);

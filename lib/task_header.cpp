@@ -78,14 +78,20 @@ void complete(task_header* t, completion_status s) noexcept {
     if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
     if (t->registered) t->home->registry_remove(t);
     if (t->context) release_context(std::exchange(t->context, nullptr));
-    t->completion::complete(s, [] {});
+    // Checked after leaving the registry: a shutdown that found the task
+    // there took its reference under the registry lock, before our removal.
+    if (is_unshared(t) && !t->has_waiters_unshared()) t->completion::complete_unshared(s, [] {});
+    else t->completion::complete(s, [] {});
 }
 
 /// Ends a poll. A completed task drops its alive reference plus
 /// `extra_refs` (one atomic operation for both); returns whether it completed.
 bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
     if (t->done()) {
-        t->release(1 + extra_refs);
+        // Unshared, the references left are ours and the awaiting parent's
+        // handle, on this thread: drop ours with a plain store.
+        if (is_unshared(t)) t->refs.store(unshared_refs - 1 - extra_refs, std::memory_order_relaxed);
+        else t->release(1 + extra_refs);
         return true;
     }
     std::uint64_t s = t->state.load(std::memory_order_acquire);

@@ -94,6 +94,16 @@ public:
         return true;
     }
 
+    /// complete() for a caller that no other thread can reach (it holds
+    /// every reference and nobody waits): the same result without the lock.
+    template <class Write>
+    void complete_unshared(completion_status s, Write&& write) noexcept {
+        write();
+        status_.store(s, std::memory_order_release);
+    }
+    /// Whether anyone waits; meaningful only to a caller no other thread can reach.
+    bool has_waiters_unshared() const noexcept { return head_ != nullptr; }
+
 private:
     void unlink(waiter_node* w) noexcept {
         (w->prev ? w->prev->next : head_) = w->next;
