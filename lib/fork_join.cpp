@@ -7,7 +7,8 @@
 // 1. If the child is the newest entry of this worker's queue, pop it (no
 //    CAS unless it is the last entry) and run it. When the parent's handle
 //    is its only one, nobody else can reach it: its first poll is claimed,
-//    completed and released with plain stores (run_popped_child).
+//    completed and released with plain stores (run_popped_child, then
+//    run_spawn_entry, which every spawn entry goes through).
 // 2. If newer unstarted siblings sit above it (the parent spawned several
 //    and awaits the first), run those first, newest first, as TBB's wait
 //    would; they are the parent's own pending work and must run anyway.
@@ -46,19 +47,9 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
 void loop_core::run_popped_child(task_header* child) noexcept {
     // Our handle on it is the only one (its awaiting parent's), and we hold
     // its entry: no other thread can reach it (context.hpp, is_unshared).
-    const std::uint64_t s = child->state.load(std::memory_order_relaxed);
-    if (child->refs.load(std::memory_order_acquire) != unshared_refs || (s & task_state::started)) {
-        run_entry(make_entry(child, true));
-        return;
-    }
-    child->state.store((s & ~task_state::scheduled) | task_state::running | task_state::started,
-                       std::memory_order_relaxed);
-    task_header* const saved = tl_unshared_child;
-    tl_unshared_child = child;
-    // The entry's reference goes with the alive one if it completes now;
-    // else on its own, as run_task does.
-    if (!poll(child, true, 1)) child->release();
-    tl_unshared_child = saved;
+    const bool unshared = child->refs.load(std::memory_order_acquire) == unshared_refs &&
+                          !(child->state.load(std::memory_order_relaxed) & task_state::started);
+    run_spawn_entry(child, unshared);
 }
 
 bool try_run_inline(task_header* child) noexcept {

@@ -119,9 +119,7 @@ void run_task(schedulable* s, bool initial) noexcept {
     // queue and inbox), so whoever runs a task may poll it.
     auto* t = static_cast<task_header*>(s);
     if (initial) {
-        // The spawn entry's reference goes with the alive one if the task
-        // completes in this poll; else (or for a tombstone) on its own.
-        if (!try_start(t) || !tl_core->poll(t, true, 1)) t->release();
+        tl_core->run_spawn_entry(t, false);
         return;
     }
     transition_to_running(t);
@@ -148,6 +146,23 @@ void drop_spawn_entry(task_header* t) noexcept {
     } else {
         t->release();  // a tombstone
     }
+}
+
+void loop_core::run_spawn_entry(task_header* t, bool unshared) noexcept {
+    task_header* const saved_unshared = tl_unshared_child;
+    bool claimed = true;
+    if (unshared) {
+        // Nobody else can reach it: claimed with a plain store.
+        const std::uint64_t s = t->state.load(std::memory_order_relaxed);
+        t->state.store((s & ~ts::scheduled) | ts::running | ts::started, std::memory_order_relaxed);
+        tl_unshared_child = t;
+    } else {
+        claimed = try_start(t);
+    }
+    // The entry's reference goes with the alive one if the task completes
+    // in this poll; else (or for a tombstone) on its own.
+    if (!claimed || !poll(t, true, 1)) t->release();
+    tl_unshared_child = saved_unshared;
 }
 
 bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexcept {
