@@ -24,6 +24,11 @@
 // worker counts as searching, so while it looks no other is woken for
 // nothing; when a searcher finds work and was the last one, it wakes the
 // next sleeper (work spreads one worker at a time).
+//
+// The one exception to step 3: a spawn that leaves a single entry in a
+// running worker's queue wakes nobody (loop_core::push_spawned). That worker
+// is awake and takes the entry when its current poll ends, so the work is
+// not lost, only left unshared until a second entry appears.
 #pragma once
 
 #include <algorithm>

@@ -165,6 +165,21 @@ void loop_core::push_local(queue_entry e) {
     if (!sched.asyncio_order && sched.idle.maybe_should_wakeup()) sched.notify_parked();
 }
 
+void loop_core::push_spawned(queue_entry e) {
+    while (!local_.try_push(e)) move_half_out();
+    // Tokio's rule for spawns (its LIFO slot): one pending spawn is left to
+    // this worker, which is running and will get to it; a second one wakes
+    // a sleeper. Waking one for each spawn of a chain (each task spawning
+    // the next) would have the two workers take turns at it, parking and
+    // waking each other, and a child awaited at once by its parent runs
+    // inline before a woken worker could reach it. The price: a task that
+    // spawns one child and then computes for long without suspending keeps
+    // it from other workers until its poll ends (as in Tokio).
+    if (sched.asyncio_order || !sched.idle.maybe_should_wakeup()) return;
+    const bool more_pending = local_.size() > 1 || lifo_slot_.load(std::memory_order_relaxed) != 0;
+    if (more_pending) sched.notify_parked();
+}
+
 void loop_core::move_half_out() {
     queue_entry batch[local_queue::capacity / 2];
     const std::size_t n = local_.take_oldest_half(batch);

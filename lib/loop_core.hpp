@@ -72,6 +72,8 @@ struct loop_core {
 
     // ---- pushing work (driving thread) ------------------------------------
     void push_local(queue_entry e);
+    /// A task spawned on this loop's thread.
+    void push_spawned(queue_entry e);
     void push_woken(queue_entry e);
     /// A pinned task of this loop, spawned, woken or yielded here.
     void push_pinned(queue_entry e);

@@ -233,7 +233,7 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
             here->trace->spawn(*t, trace_clock::now());
     } else loop->sched.spawned_elsewhere.fetch_add(1, std::memory_order_relaxed);
     if (here == loop && pinned) here->push_pinned(e);
-    else if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_local(e);
+    else if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_spawned(e);
     else if (pinned || loop->sched.asyncio_order) loop->push_inbox(e);
     else loop->sched.push_injection(e);
 }

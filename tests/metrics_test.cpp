@@ -111,25 +111,28 @@ TEST_CASE("metrics count one poll per task that never suspends", "[metrics]") {
 
 TEST_CASE("metrics show a steal when one worker spawns work and cannot run it", "[metrics]") {
     corio::runtime rt({.workers = 2});
-    std::atomic<bool> child_ran{false};
+    std::atomic<bool> first_ran{false}, second_ran{false};
     const bool ok = rt.run_until_complete([&]() -> corio::task<bool> {
-        // The child goes to this worker's local queue; this worker then spins
-        // inside this poll, so only the other worker can run the child, and
-        // it can reach it only by stealing it.
-        auto child = corio::create_task(set_flag(child_ran));
+        // The children go to this worker's local queue (the second one wakes
+        // the other worker: one pending spawn is left to its spawner); this
+        // worker then spins inside this poll, so only the other worker can
+        // run them, and it can reach them only by stealing.
+        auto first = corio::create_task(set_flag(first_ran));
+        auto second = corio::create_task(set_flag(second_ran));
         const auto deadline = std::chrono::steady_clock::now() + 30s;  // fail, not hang, if broken
-        while (!child_ran.load(std::memory_order_acquire))
+        while (!first_ran.load(std::memory_order_acquire) || !second_ran.load(std::memory_order_acquire))
             if (std::chrono::steady_clock::now() > deadline) co_return false;
-        co_await child;
+        co_await first;
+        co_await second;
         co_return true;
     }());
     REQUIRE(ok);
     rt.shutdown();
     const totals t = add_up(rt.metrics());
-    REQUIRE(t.stolen >= 1);
+    REQUIRE(t.stolen >= 2);
     REQUIRE(t.steal_successes >= 1);
     REQUIRE(t.steal_attempts >= t.steal_successes);
-    REQUIRE(rt.metrics().spawned_total == 2);
+    REQUIRE(rt.metrics().spawned_total == 3);
     REQUIRE(rt.metrics().live_tasks == 0);
 }
 

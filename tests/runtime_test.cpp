@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "corio/create_task.hpp"
+#include "corio/future.hpp"
 #include "corio/gather.hpp"
 #include "corio/metrics.hpp"
 #include "corio/policy.hpp"
@@ -134,6 +135,32 @@ TEST_CASE("an idle worker leaves another loop's pinned tasks alone", "[runtime][
     const corio::worker_metrics idle = rt.metrics().workers.at(1);
     // At most the main task's own wake-up can have been stolen.
     REQUIRE(idle.stolen <= 1);
+}
+
+namespace {
+corio::task<void> chain_link(int left, corio::future<int> done) {
+    if (left == 0) done.set_result(1);
+    else corio::create_task(chain_link(left - 1, std::move(done)));  // detached
+    co_return;
+}
+}  // namespace
+
+TEST_CASE("a chain of spawns does not wake the other worker for each link", "[runtime]") {
+    // Each task spawns the next and ends: one pending spawn at a time, which
+    // its spawner runs next. Waking the idle worker for each one had the two
+    // workers take turns at the chain, parking and waking each other (about
+    // one wake-up per 25 links); now only a second pending spawn wakes.
+    corio::runtime rt({.workers = 2});
+    constexpr int links = 100'000;
+    const int finished = rt.run_until_complete([]() -> corio::task<int> {
+        corio::future<int> done;
+        corio::create_task(chain_link(links, done));
+        co_return co_await done;
+    }());
+    REQUIRE(finished == 1);
+    std::uint64_t unparks = 0;
+    for (const corio::worker_metrics& w : rt.metrics().workers) unparks += w.unparks;
+    REQUIRE(unparks < 100);
 }
 
 TEST_CASE("tasks left over when main returns are cancelled and their cleanup runs", "[runtime][cancel]") {
