@@ -114,7 +114,10 @@ url_parts parse_url(std::string_view url) {
             throw std::invalid_argument("url '" + std::string(url) + "': bad port");
         parts.port = static_cast<unsigned short>(value);
     }
-    parts.target = target.empty() ? "/" : (target.front() == '?' ? "/" + std::string(target) : std::string(target));
+    // Built with push_back and append: GCC 12 warns falsely (-Wrestrict,
+    // its bug 105329) on "literal" + std::string and on assigning a literal.
+    if (target.empty() || target.front() == '?') parts.target.push_back('/');
+    parts.target.append(target);
     return parts;
 }
 
@@ -122,8 +125,14 @@ std::string resolve_location(const url_parts& base, std::string_view location) {
     if (location.find("://") != std::string_view::npos) return std::string(location);
     const bool default_port = (base.scheme == "http" && base.port == 80) || (base.scheme == "https" && base.port == 443);
     const bool ipv6 = base.host.find(':') != std::string::npos;
-    std::string origin = base.scheme + "://" + (ipv6 ? "[" + base.host + "]" : base.host);
-    if (!default_port) origin += ":" + std::to_string(base.port);
+    std::string origin = base.scheme + "://";
+    if (ipv6) origin += '[';
+    origin += base.host;
+    if (ipv6) origin += ']';
+    if (!default_port) {
+        origin += ':';
+        origin += std::to_string(base.port);
+    }
     if (location.starts_with("//")) return base.scheme + ":" + std::string(location);
     if (location.starts_with("/")) return origin + std::string(location);
     // Relative to the base path's directory.
