@@ -12,6 +12,10 @@
 namespace corio {
 
 /// Schedules `t` on the running loop; throws std::runtime_error outside one.
+/// On a runtime worker the task goes to that worker's queue: an idle worker
+/// may take it at once, except when it is the only task waiting there, which
+/// is left to this worker for after the current step (README, "One pending
+/// spawn wakes nobody").
 // (Overloads, not a defaulted `const task_options& = {}`: GCC 12 copies such
 // a temporary bytewise into a coroutine frame when the call sits inside a
 // co_await expression, then frees its string buffer twice.)
