@@ -17,7 +17,7 @@ inline thread_local task_header* tl_task = nullptr;
 inline thread_local int tl_budget = 0;
 inline thread_local int tl_inline_depth = 0;
 /// The child the fork-join fast path is running while no other thread can
-/// reach it (lib/fork_join.cpp, run_popped_child); null otherwise.
+/// reach it (lib/fork_join.cpp, loop_core::run_spawn_entry); null otherwise.
 inline thread_local task_header* tl_unshared_child = nullptr;
 
 /// The references of a child that only its awaiting parent can reach:

@@ -7,8 +7,8 @@
 // 1. If the child is the newest entry of this worker's queue, pop it (no
 //    CAS unless it is the last entry) and run it. When the parent's handle
 //    is its only one, nobody else can reach it: its first poll is claimed,
-//    completed and released with plain stores (run_popped_child, then
-//    run_spawn_entry, which every spawn entry goes through).
+//    completed and released with plain stores (run_spawn_entry, which
+//    every spawn entry goes through).
 // 2. If newer unstarted siblings sit above it (the parent spawned several
 //    and awaits the first), run those first, newest first, as TBB's wait
 //    would; they are the parent's own pending work and must run anyway.
@@ -34,7 +34,11 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
         const queue_entry e = sched.single_loop ? local_.pop_newest_exclusive() : local_.pop_newest();
         if (e == 0) break;  // lost the last entry to a thief
         if (e == wanted) {
-            run_popped_child(child);
+            // We hold its entry; if the parent's handle is its only other
+            // reference, no other thread can reach it (context.hpp, is_unshared).
+            const bool unshared = child->refs.load(std::memory_order_acquire) == unshared_refs &&
+                                  !(child->state.load(std::memory_order_relaxed) & task_state::started);
+            run_spawn_entry(child, unshared);
             break;
         }
         run_entry(e);
@@ -42,14 +46,6 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
     if (try_start(child)) poll(child, true);  // its spawn entry is now a tombstone
     --tl_inline_depth;
     return child->done();
-}
-
-void loop_core::run_popped_child(task_header* child) noexcept {
-    // Our handle on it is the only one (its awaiting parent's), and we hold
-    // its entry: no other thread can reach it (context.hpp, is_unshared).
-    const bool unshared = child->refs.load(std::memory_order_acquire) == unshared_refs &&
-                          !(child->state.load(std::memory_order_relaxed) & task_state::started);
-    run_spawn_entry(child, unshared);
 }
 
 bool try_run_inline(task_header* child) noexcept {

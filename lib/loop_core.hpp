@@ -67,8 +67,6 @@ struct loop_core {
     void run_spawn_entry(task_header* t, bool unshared) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp).
     bool try_run_inline(task_header* child) noexcept;
-    /// Its first poll, for the awaited child whose spawn entry it just popped.
-    void run_popped_child(task_header* child) noexcept;
 
     // ---- pushing work (driving thread) ------------------------------------
     void push_local(queue_entry e);
