@@ -131,16 +131,19 @@ queue_entry loop_core::next_entry() {
 }
 
 queue_entry loop_core::next_ready() {
-    if (!overflow_.empty()) {
-        queue_entry e = overflow_.front();
-        overflow_.pop_front();
-        return counters.from_local.add(), e;
-    }
+    if (!overflow_.empty()) return counters.from_local.add(), take_overflow_front();
     // Pinned and stealable tasks take turns, so neither kind starves the other.
     if (!pinned_.empty() && (pinned_turn_ = !pinned_turn_)) return take_pinned();
     const queue_entry e = sched.single_loop ? local_.pop_oldest_exclusive() : local_.pop_oldest();
     if (e) return counters.from_local.add(), e;
     return pinned_.empty() ? 0 : take_pinned();
+}
+
+queue_entry loop_core::take_overflow_front() {
+    const queue_entry e = overflow_.front();
+    overflow_.pop_front();
+    overflow_depth_.store(overflow_.size(), std::memory_order_relaxed);
+    return e;
 }
 
 queue_entry loop_core::take_pinned() {
@@ -184,8 +187,14 @@ void loop_core::move_half_out() {
     queue_entry batch[local_queue::capacity / 2];
     const std::size_t n = local_.take_oldest_half(batch);
     counters.overflows.add();
-    if (sched.asyncio_order) overflow_.insert(overflow_.end(), batch, batch + n);
-    else if (n) sched.push_injection_batch(batch, n);
+    // Only other workers could take entries from the injection queue; a
+    // lone loop keeps them (lib/fork_join.cpp, case 3, on why).
+    if (sched.asyncio_order || sched.single_loop) {
+        overflow_.insert(overflow_.end(), batch, batch + n);
+        overflow_depth_.store(overflow_.size(), std::memory_order_relaxed);
+    } else if (n) {
+        sched.push_injection_batch(batch, n);
+    }
 }
 
 void loop_core::push_woken(queue_entry e) {

@@ -7,6 +7,9 @@
 //   spawn on this loop's thread  -> local (bottom); thieves take from the top
 //   task woken on this thread    -> LIFO slot (runtime) / local (asyncio order)
 //   task yielded                 -> local (behind everything ready)
+//   local full                   -> its older half to the injection queue
+//                                   (runtime), or to this loop's overflow
+//                                   list when it is the only loop
 //   pinned task, on its own loop -> pinned (runtime; thieves never see it)
 //   anything from another thread -> runtime injection queue, or this loop's
 //                                   inbox when only this loop may run it
@@ -151,6 +154,7 @@ private:
     /// in turns).
     queue_entry next_ready();
     queue_entry take_pinned();
+    queue_entry take_overflow_front();
     queue_entry take_from_remote();
     queue_entry search();
     queue_entry steal_from(loop_core& victim);
@@ -179,9 +183,12 @@ private:
     std::atomic<std::size_t> pinned_depth_{0};
     /// Whose turn it is when both pinned_ and local_ have entries.
     bool pinned_turn_ = false;
-    /// asyncio order only: entries older than everything in local_, moved
-    /// out when local_ was full (owner-only, FIFO).
+    /// A lone loop (standalone, or a runtime of one worker): entries older
+    /// than everything in local_, moved out when local_ was full
+    /// (owner-only, FIFO). With more loops they go to the injection queue.
     std::deque<queue_entry> overflow_;
+    /// overflow_.size() for metrics readers on other threads.
+    std::atomic<std::size_t> overflow_depth_{0};
     injection_queue inbox_;
     timer_heap timers_;
     std::mutex incoming_timers_mutex_;

@@ -47,14 +47,14 @@ struct worker_metrics {
     std::uint64_t parks = 0;
     std::uint64_t unparks = 0;
     /// Times its run queue was full and half of it went to the injection
-    /// queue (a standalone loop: to its overflow list).
+    /// queue (a standalone loop or a runtime of one worker: to its own
+    /// overflow list, which no other worker could take from anyway).
     std::uint64_t overflows = 0;
     /// Time in its run loop awake (running, searching) and asleep. Steady
     /// clock, read around each sleep; includes the current stretch.
     std::chrono::nanoseconds busy{0};
     std::chrono::nanoseconds parked{0};
-    /// Entries in its run queue, LIFO slot and pinned queue now (a standalone loop's
-    /// overflow list, owner-only, is not counted).
+    /// Entries in its run queue, LIFO slot, pinned queue and overflow list now.
     std::size_t local_queue_depth = 0;
     /// Sockets on this loop's reactor now: stream connections (TCP and TLS,
     /// HTTP's included) from when they open until the last reader/writer
