@@ -131,9 +131,10 @@ queue_entry loop_core::next_entry() {
 }
 
 queue_entry loop_core::next_ready() {
-    if (!overflow_.empty()) return counters.from_local.add(), take_overflow_front();
-    // Pinned and stealable tasks take turns, so neither kind starves the other.
+    // Pinned and stealable tasks take turns, so neither kind starves the
+    // other (the overflow list holds the oldest stealable ones).
     if (!pinned_.empty() && (pinned_turn_ = !pinned_turn_)) return take_pinned();
+    if (!overflow_.empty()) return counters.from_local.add(), take_overflow_front();
     const queue_entry e = sched.single_loop ? local_.pop_oldest_exclusive() : local_.pop_oldest();
     if (e) return counters.from_local.add(), e;
     return pinned_.empty() ? 0 : take_pinned();

@@ -150,8 +150,8 @@ private:
     void run_worker();
     /// A worker's next entry: fairness checks, inbox, LIFO slot, then FIFO.
     queue_entry next_entry();
-    /// The oldest ready entry (overflow; then the local and pinned queues
-    /// in turns).
+    /// The oldest ready entry: pinned and stealable ones (overflow list,
+    /// then local queue) in turns.
     queue_entry next_ready();
     queue_entry take_pinned();
     queue_entry take_overflow_front();
