@@ -128,6 +128,13 @@ struct cache_cleanup {
 };
 thread_local cache_cleanup cleanup;
 
+/// Before this thread's lists first hold a frame: they must go back at exit.
+void register_cleanup() noexcept {
+    if (cache.cleanup_registered) return;
+    cache.cleanup_registered = true;
+    (void)&cleanup;  // first use constructs it, registering its destructor
+}
+
 constexpr std::size_t size_class(std::size_t size) noexcept { return (size + granule - 1) / granule - 1; }
 
 }  // namespace
@@ -137,8 +144,12 @@ void* allocate_frame(std::size_t size) {
     if (c < num_classes) {
         frame_list& loaded = cache.loaded[c];
         if (loaded.count == 0) {
-            if (cache.spare[c].count != 0) loaded = std::exchange(cache.spare[c], frame_list{});
-            else depot.take(c, loaded);
+            if (cache.spare[c].count != 0) {
+                loaded = std::exchange(cache.spare[c], frame_list{});
+            } else if (!cache.closed && depot.take(c, loaded)) {
+                // A thread that only allocates holds frames now too.
+                register_cleanup();
+            }
         }
         if (loaded.count != 0) return loaded.pop();
     }
@@ -151,10 +162,7 @@ void deallocate_frame(void* p, std::size_t size) noexcept {
         ::operator delete(p);
         return;
     }
-    if (!cache.cleanup_registered) {
-        cache.cleanup_registered = true;
-        (void)&cleanup;  // first use constructs it, registering its destructor
-    }
+    register_cleanup();
     frame_list& loaded = cache.loaded[c];
     if (loaded.count == batch) {
         frame_list& spare = cache.spare[c];

@@ -39,11 +39,18 @@ TEST_CASE("frames freed on one thread are reused by a thread that only allocates
     }).join();
     CHECK(frames_in_depot(frame_size) == n);
 
-    // A fresh thread allocating as many gets every one of them back.
+    // Two fresh threads that only allocate get every one of them back. The
+    // first takes half and exits holding the rest of the last list it took:
+    // that goes back to the depot at its exit, not lost with the thread.
     std::vector<void*> reused;
-    std::thread([&] {
-        for (std::size_t i = 0; i < n; ++i) reused.push_back(allocate_frame(frame_size));
-    }).join();
+    auto take = [&](std::size_t count) {
+        std::thread([&] {
+            for (std::size_t i = 0; i < count; ++i) reused.push_back(allocate_frame(frame_size));
+        }).join();
+    };
+    take(n / 2);
+    CHECK(frames_in_depot(frame_size) == n - n / 2);
+    take(n - n / 2);
     CHECK(frames_in_depot(frame_size) == 0);
     const std::set<void*> freed(produced.begin(), produced.end());
     std::size_t recycled = 0;
