@@ -136,6 +136,15 @@ void add_routes(http::application& app) {
         throw http::http_error(418, "x");
         co_return http::response{};
     });
+    r.get("/status-42", [](http::request&) -> corio::task<http::response> {
+        http::response out;
+        out.status = 42;
+        co_return out;
+    });
+    r.get("/error-1000", [](http::request&) -> corio::task<http::response> {
+        throw http::http_error(1000, "y");
+        co_return http::response{};
+    });
     r.get("/sleep", [](http::request&) -> corio::task<http::response> {
         co_await corio::sleep(300ms);
         co_return http::response{.text = "slept"};
@@ -166,6 +175,15 @@ auto with_server(http::site_options options, Body body, std::size_t workers = 2)
             co_return std::move(*result);
         }(),
         corio::run_options{.workers = workers});
+}
+
+/// GETs each path in turn on one keep-alive connection.
+corio::task<std::vector<reply>> get_each_on_one_connection(unsigned short port, std::vector<std::string> paths) {
+    corio::stream_pair c = co_await corio::open_connection("127.0.0.1", port);
+    std::vector<reply> got;
+    for (const std::string& path : paths) got.push_back(co_await exchange(c, get(path)));
+    c.writer.close();
+    co_return got;
 }
 
 }  // namespace
@@ -317,20 +335,25 @@ TEST_CASE("middlewares wrap the handler, the first added outermost, and may answ
 }
 
 TEST_CASE("a handler's exception gets 500 without its text; http_error gets its own status", "[http_server]") {
-    const std::vector<reply> r = with_server(http::site_options{}, [](unsigned short port) -> corio::task<std::vector<reply>> {
-        corio::stream_pair c = co_await corio::open_connection("127.0.0.1", port);
-        std::vector<reply> got;
-        got.push_back(co_await exchange(c, get("/fail")));
-        got.push_back(co_await exchange(c, get("/teapot")));
-        got.push_back(co_await exchange(c, get("/")));  // the connection lives on
-        c.writer.close();
-        co_return got;
+    // The last GET shows the connection lives on.
+    const std::vector<reply> r = with_server(http::site_options{}, [](unsigned short port) {
+        return get_each_on_one_connection(port, {"/fail", "/teapot", "/"});
     });
     REQUIRE(r.size() == 3);
     CHECK(r[0].status == 500);
     CHECK(r[0].body.find("secret-detail-42") == std::string::npos);
     CHECK(r[1].status == 418);
     CHECK(r[1].body == "x");
+    CHECK(r[2].body == "hello");
+}
+
+TEST_CASE("a status that is not three digits is the handler's bug: 500, and the connection lives on", "[http_server]") {
+    const std::vector<reply> r = with_server(http::site_options{}, [](unsigned short port) {
+        return get_each_on_one_connection(port, {"/status-42", "/error-1000", "/"});
+    });
+    REQUIRE(r.size() == 3);
+    CHECK(r[0].status == 500);
+    CHECK(r[1].status == 500);
     CHECK(r[2].body == "hello");
 }
 
