@@ -59,8 +59,8 @@ namespace detail {
 
 /// The monotonic clock at the kernel's tick (1-4 ms): a timeout of the
 /// server is at least tens of milliseconds, and this clock is read a few
-/// times per request, where a precise read (rdtsc in the vDSO) cost 2% of
-/// the server's user time under wrk.
+/// times per request, where a precise read (rdtsc in the vDSO) cost about 2%
+/// of the server's user time under wrk.
 struct clock {
     using duration = std::chrono::nanoseconds;
     using rep = duration::rep;
@@ -217,13 +217,13 @@ std::string_view http_date() {
 
 bool bodiless_status(int status) noexcept { return status == 204 || status == 304 || (status >= 100 && status < 200); }
 
-/// Appends `r` as HTTP/1.1 bytes to `out`.
 void append_number(std::string& out, std::size_t n) {
     char digits[20];
     const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
     out.append(digits, end);
 }
 
+/// Appends `r` as HTTP/1.1 bytes to `out`.
 void serialize(const response& r, bool head_request, bool keep_alive, std::string& out) {
     using namespace std::string_view_literals;  // appends without strlen: this runs once per response
     const bool has_text = !r.text.empty();
@@ -280,10 +280,10 @@ task<response> run_middlewares(const application& app, request& req, std::size_t
     co_return co_await chain[i](req, next);
 }
 
-/// The handler's response, or the error response for what it threw.
 /// A status line carries three digits (RFC 9110, section 15).
 bool sendable_status(int status) noexcept { return status >= 100 && status <= 999; }
 
+/// The handler's response, or the error response for what it threw.
 task<response> dispatch(const application& app, request& req) {
     std::exception_ptr failure;
     try {
