@@ -854,3 +854,97 @@ TEST_CASE("200 concurrent keep-alive clients x 50 requests on 8 workers, every a
         8);
     CHECK(correct == clients * requests);
 }
+
+namespace {
+
+/// How one keep-alive client of a server being stopped fared.
+struct client_fate {
+    int answered = 0;        // whole, correct answers
+    bool wrong = false;      // an answer that was not the one asked for
+    bool truncated = false;  // the connection ended inside an answer
+    std::string ending;      // "eof", "reset", "refused", or what after_last_reply saw
+};
+
+/// Asks `GET /u/<c>-<i>` on one connection until the server ends it (at
+/// most `max_requests` times), counting answers into `total`; sets
+/// `enough` when `total` reaches `threshold`.
+corio::task<client_fate> ask_until_closed(unsigned short port, int c, int max_requests, std::atomic<int>& total,
+                                          int threshold, corio::event& enough) {
+    client_fate fate;
+    std::optional<corio::stream_pair> conn;
+    try {
+        conn.emplace(co_await corio::open_connection("127.0.0.1", port));
+    } catch (const std::system_error&) {
+        fate.ending = "refused";
+        co_return fate;
+    }
+    fate.ending = "still served";
+    for (int i = 0; i < max_requests; ++i) {
+        const std::string id = std::to_string(c) + "-" + std::to_string(i);
+        try {
+            conn->writer.write(get("/u/" + id));
+            co_await conn->writer.drain();
+            const reply r = co_await read_reply(conn->reader);
+            if (r.status != 200 || r.body != "user " + id) {
+                fate.wrong = true;
+                break;
+            }
+            ++fate.answered;
+            if (total.fetch_add(1) + 1 == threshold) enough.set();
+            if (r.header("connection") == "close") {
+                fate.ending = co_await after_last_reply(conn->reader);
+                break;
+            }
+        } catch (const corio::incomplete_read_error& e) {
+            // Closed before an answer began: a clean end between answers.
+            fate.truncated = !e.partial().empty();
+            fate.ending = "eof";
+            break;
+        } catch (const std::system_error&) {
+            // An idle connection closed while our next request was on its
+            // way: the unread request makes the server's kernel reset it.
+            fate.ending = "reset";
+            break;
+        }
+    }
+    conn->writer.close();
+    co_return fate;
+}
+
+}  // namespace
+
+TEST_CASE("a graceful stop amid 100 keep-alive clients on 8 workers cuts no answer and closes every connection",
+          "[http_server][stress]") {
+    constexpr int clients = 100;
+    constexpr int threshold = 1000;     // answers before the stop
+    constexpr int max_requests = 5000;  // a client still served after this many: the stop missed it
+    const std::vector<client_fate> fates = corio::run(
+        []() -> corio::task<std::vector<client_fate>> {
+            http::application app;
+            add_routes(app);
+            http::app_runner runner(app);
+            http::tcp_site site(runner, "127.0.0.1", 0, http::site_options{});
+            co_await site.start();
+            std::atomic<int> total{0};
+            corio::event enough;
+            std::vector<corio::task_handle<client_fate>> all;
+            for (int c = 0; c < clients; ++c)
+                all.push_back(corio::create_task(ask_until_closed(site.port(), c, max_requests, total, threshold, enough)));
+            co_await enough.wait();
+            co_await runner.cleanup();
+            std::vector<client_fate> out;
+            for (auto& h : all) out.push_back(co_await std::move(h));
+            co_return out;
+        }(),
+        corio::run_options{.workers = 8});
+    int answered = 0;
+    for (std::size_t c = 0; c < fates.size(); ++c) {
+        const client_fate& f = fates[c];
+        INFO("client " << c << " answered " << f.answered << ", ending " << f.ending);
+        CHECK_FALSE(f.wrong);
+        CHECK_FALSE(f.truncated);
+        CHECK((f.ending == "eof" || f.ending == "reset" || f.ending == "refused"));
+        answered += f.answered;
+    }
+    CHECK(answered >= threshold);
+}
