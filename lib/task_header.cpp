@@ -346,6 +346,10 @@ bool take_cancel() noexcept {
     return true;
 }
 
+void keep_cancel_pending() noexcept {
+    if (task_header* t = tl_task) t->state.fetch_or(ts::cancel_requested, std::memory_order_relaxed);
+}
+
 void throw_if_cancelled() {
     if (take_cancel()) throw cancelled_error();
 }

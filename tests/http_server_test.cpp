@@ -18,6 +18,7 @@
 
 #include "corio/corio.hpp"
 #include "corio/http/errors.hpp"
+#include "load_then_stop.hpp"
 
 // The server is spoken to over raw sockets here (corio's own client is
 // tested in http_client_test.cpp), so that every byte on the wire is the
@@ -866,10 +867,8 @@ struct client_fate {
 };
 
 /// Asks `GET /u/<c>-<i>` on one connection until the server ends it (at
-/// most `max_requests` times), counting answers into `total`; sets
-/// `enough` when `total` reaches `threshold`.
-corio::task<client_fate> ask_until_closed(unsigned short port, int c, int max_requests, std::atomic<int>& total,
-                                          int threshold, corio::event& enough) {
+/// most `max_requests` times), counting each answer into `progress`.
+corio::task<client_fate> ask_until_closed(unsigned short port, int c, int max_requests, corio_test::progress& progress) {
     client_fate fate;
     std::optional<corio::stream_pair> conn;
     try {
@@ -890,7 +889,7 @@ corio::task<client_fate> ask_until_closed(unsigned short port, int c, int max_re
                 break;
             }
             ++fate.answered;
-            if (total.fetch_add(1) + 1 == threshold) enough.set();
+            progress.count();
             if (r.header("connection") == "close") {
                 fate.ending = co_await after_last_reply(conn->reader);
                 break;
@@ -925,16 +924,10 @@ TEST_CASE("a graceful stop amid 100 keep-alive clients on 8 workers cuts no answ
             http::app_runner runner(app);
             http::tcp_site site(runner, "127.0.0.1", 0, http::site_options{});
             co_await site.start();
-            std::atomic<int> total{0};
-            corio::event enough;
-            std::vector<corio::task_handle<client_fate>> all;
-            for (int c = 0; c < clients; ++c)
-                all.push_back(corio::create_task(ask_until_closed(site.port(), c, max_requests, total, threshold, enough)));
-            co_await enough.wait();
-            co_await runner.cleanup();
-            std::vector<client_fate> out;
-            for (auto& h : all) out.push_back(co_await std::move(h));
-            co_return out;
+            corio_test::progress progress(threshold);
+            co_return co_await corio_test::load_then_stop<client_fate>(
+                clients, progress, [&](int c) { return ask_until_closed(site.port(), c, max_requests, progress); },
+                [&]() -> corio::task<void> { co_await runner.cleanup(); });
         }(),
         corio::run_options{.workers = 8});
     int answered = 0;

@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <dirent.h>
+#include <optional>
 #include <string>
 #include <sys/resource.h>
 #include <vector>
 
 #include "corio/corio.hpp"
 #include "corio/use_task.hpp"
+#include "load_then_stop.hpp"
 #include "run_modes.hpp"
 #include "self_signed_certificate.hpp"
 
@@ -496,4 +498,134 @@ TEST_CASE("running out of descriptors gives clear errors, and the server recover
     REQUIRE(r.other_failures == 0);
     REQUIRE(r.waiting_answered_later == r.waiting_in_backlog);
     REQUIRE(r.reply_after == "after\n");
+}
+
+namespace {
+
+/// How one client of a server being closed fared: it connects, echoes a
+/// line and disconnects, over and over, until a connect is refused.
+struct connect_storm_fate {
+    int echoed = 0;           // lines that came back whole
+    int cut = 0;              // accepted by the kernel, closed unserved (EOF or reset before any byte)
+    bool garbled = false;     // a line that came back wrong or in part
+    bool refused = false;     // the run ended with a refused connect
+};
+
+corio::task<connect_storm_fate> connect_until_refused(unsigned short port, int c, int max_connects,
+                                                      corio_test::progress& progress) {
+    connect_storm_fate fate;
+    for (int i = 0; i < max_connects; ++i) {
+        std::optional<corio::stream_pair> conn;
+        try {
+            conn.emplace(co_await corio::open_connection("127.0.0.1", port));
+        } catch (const std::system_error&) {
+            fate.refused = true;
+            break;
+        }
+        const std::string line = std::to_string(c) + "-" + std::to_string(i) + "\n";
+        try {
+            conn->writer.write(line);
+            co_await conn->writer.drain();
+            const std::string back = co_await conn->reader.readline();
+            if (back == line) {
+                ++fate.echoed;
+                progress.count();
+            } else if (back.empty()) {
+                ++fate.cut;
+            } else {
+                fate.garbled = true;
+            }
+        } catch (const std::system_error&) {
+            ++fate.cut;  // reset: the listener closed with this connection in its backlog
+        }
+        conn->writer.close();
+        co_await conn->writer.wait_closed();
+        if (fate.garbled) break;
+    }
+    co_return fate;
+}
+
+}  // namespace
+
+TEST_CASE("closing a server amid a storm of connects on 8 workers: each accepted one is served whole, wait_closed returns",
+          "[streams][stress]") {
+    constexpr int clients = 100;
+    constexpr int threshold = 500;      // echoes before the close
+    constexpr int max_connects = 5000;  // a client never refused after this many: the listeners stayed open
+    const std::vector<connect_storm_fate> fates = corio::run(
+        []() -> corio::task<std::vector<connect_storm_fate>> {
+            corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+            corio_test::progress progress(threshold);
+            co_return co_await corio_test::load_then_stop<connect_storm_fate>(
+                clients, progress, [&](int c) { return connect_until_refused(srv.port(), c, max_connects, progress); },
+                [&]() -> corio::task<void> {
+                    srv.close();
+                    // Returns once every connection handler has ended: the
+                    // clients finish their exchange and disconnect.
+                    co_await srv.wait_closed();
+                });
+        }(),
+        {.workers = 8});
+    int echoed = 0;
+    for (std::size_t c = 0; c < fates.size(); ++c) {
+        const connect_storm_fate& f = fates[c];
+        INFO("client " << c << ": echoed " << f.echoed << ", cut " << f.cut);
+        CHECK_FALSE(f.garbled);
+        CHECK(f.refused);
+        echoed += f.echoed;
+    }
+    CHECK(echoed >= threshold);
+}
+
+TEST_CASE("reads cut short by timeouts over and over lose no byte", "[streams][cancel][stress]") {
+    // asyncio's `wait_for(reader.read(n), t)` in a loop: a timeout can come
+    // just as bytes arrive. The bytes a cancelled read took off the socket
+    // must stay in the stream for the next read.
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    constexpr std::size_t total = 4 * 1024 * 1024;
+    const std::string sent = [] {
+        std::string s(total, '\0');
+        for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
+        return s;
+    }();
+    struct outcome {
+        std::string got;
+        int timeouts = 0;
+    };
+    const outcome r = corio_test::run_in(mode, [&sent]() -> corio::task<outcome> {
+        corio::server srv = co_await corio::start_server(
+            [&sent](corio::stream_reader, corio::stream_writer w) -> corio::task<void> {
+                // Pieces of varied size with pauses, so arrivals interleave
+                // with the reader's timeouts.
+                std::size_t off = 0;
+                for (std::size_t i = 0; off < sent.size(); ++i) {
+                    const std::size_t n = std::min<std::size_t>(sent.size() - off, 512 + (i * 977) % 7000);
+                    w.write(std::string_view(sent).substr(off, n));
+                    co_await w.drain();
+                    off += n;
+                    if (i % 3 == 0) co_await corio::sleep(std::chrono::microseconds(i % 50));
+                }
+                w.close();
+            },
+            "127.0.0.1", 0);
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
+        outcome out;
+        for (std::size_t i = 0;; ++i) {
+            try {
+                std::string chunk = co_await corio::timeout(std::chrono::microseconds(5 + i % 60)).run(reader.read(64 * 1024));
+                if (chunk.empty()) break;
+                out.got += chunk;
+            } catch (const corio::timeout_error&) {
+                ++out.timeouts;
+            }
+        }
+        writer.close();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return out;
+    });
+    INFO("timeouts: " << r.timeouts);
+    CHECK(r.timeouts > 0);
+    REQUIRE(r.got.size() == sent.size());
+    CHECK(r.got == sent);
 }

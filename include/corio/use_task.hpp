@@ -17,12 +17,15 @@
 // cancellation slots are not thread-safe), waits until the handler has run
 // (the operation may hold buffers in the task's frame), then throws
 // cancelled_error. An operation that finishes anyway before the
-// cancellation reaches it keeps its result, and the cancellation stays
-// pending for the task's next suspension point, as with a future.
+// cancellation reaches it (its handler gets anything but
+// operation_aborted) keeps its result, and the cancellation stays pending
+// for the task's next suspension point, as with a future: bytes it read
+// or a connection it accepted are not lost.
 #pragma once
 
 #include <asio/async_result.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
 #include <asio/error_code.hpp>
 #include <asio/execution/context.hpp>
 #include <asio/execution_context.hpp>
@@ -217,6 +220,19 @@ typename io_value<Args...>::type take_io_value(std::tuple<Args...>&& values) {
     }
 }
 
+/// True if the operation completed before a cancellation reached it: its
+/// handler ran with anything but operation_aborted (what Asio passes to an
+/// operation that the cancellation stopped), so what it did stands.
+template <class... Args>
+bool finished_before_cancel(const io_state<Args...>& state) {
+    if (state.start_error || !state.result) return false;
+    if constexpr (sizeof...(Args) > 0) {
+        if constexpr (std::is_same_v<std::tuple_element_t<0, std::tuple<Args...>>, std::error_code>)
+            return std::get<0>(*state.result) != asio::error::operation_aborted;
+    }
+    return true;
+}
+
 /// The executor of the io_context the IO object belongs to, when the
 /// initiation tells (Asio's initiations do), else the current loop's.
 template <class Initiation>
@@ -256,7 +272,11 @@ task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArg
             if (drained) break;
             co_await io_drain<Args...>{state};
         }
-        throw cancelled_error();
+        // Bytes it took off a socket or a connection it accepted would be
+        // lost with a cancelled_error: its outcome is delivered instead and
+        // the cancellation waits for the task's next suspension point.
+        if (!finished_before_cancel(state)) throw cancelled_error();
+        keep_cancel_pending();
     }
     if (state.start_error) std::rethrow_exception(state.start_error);
     co_return take_io_value(std::move(*state.result));

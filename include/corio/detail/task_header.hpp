@@ -178,6 +178,11 @@ std::uint32_t uncancel(task_header* t) noexcept;
 /// current task has a pending cancellation it must now see.
 bool take_cancel() noexcept;
 
+/// Puts back a request that take_cancel() consumed but the caller could
+/// not deliver (what it awaited finished first): the current task's next
+/// suspension point sees it. The count is left as it is.
+void keep_cancel_pending() noexcept;
+
 /// Throws cancelled_error if the current task has a pending cancellation.
 void throw_if_cancelled();
 
