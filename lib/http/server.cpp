@@ -90,7 +90,7 @@ std::optional<std::chrono::milliseconds> time_limit(phase p, const site_options&
     return std::nullopt;
 }
 constexpr phase timed_phases[] = {phase::idle, phase::head, phase::body, phase::lingering};
-constexpr bool time_limited(phase p) noexcept { return p != phase::busy && p != phase::closing; }
+constexpr bool time_limited(phase p) noexcept { return std::ranges::find(timed_phases, p) != std::ranges::end(timed_phases); }
 
 struct connection_record {
     std::size_t site;
