@@ -11,6 +11,14 @@
 // and a thread that only allocates (one spawning into the runtime from
 // outside) takes back, a batch per lock, the frames the workers freed,
 // instead of racing them for malloc's arena lock once per frame.
+//
+// Past the magazines and the depot, a loop's thread keeps frames in an
+// unbounded per-class reserve. Without it a burst of live frames larger than
+// the caches went through malloc twice per frame, each call taking the
+// arena's lock (a third of spawn_join's samples). The reserve is trimmed by
+// its low-water mark: every decay period, as many frames go back to malloc
+// as the reserve never dipped into since the previous trim, so a thread
+// whose bursts recur keeps what they need and an idle one keeps nothing.
 #include "corio/detail/frame_allocator.hpp"
 
 #include <atomic>
@@ -106,6 +114,12 @@ constinit frame_depot depot{};
 struct frame_cache {
     frame_list loaded[num_classes];
     frame_list spare[num_classes];  // empty, or full (batch frames)
+    frame_list reserve[num_classes];  // unbounded; only while `reserving`
+    /// The fewest frames each reserve held since the last trim: those were
+    /// not needed during the whole period.
+    std::uint32_t reserve_low[num_classes];
+    reserve_clock::time_point next_trim;
+    bool reserving;
     bool cleanup_registered;
     bool closed;  // the thread is exiting: no more caching (a loop destroyed
                   // at thread exit still frees frames afterwards)
@@ -117,9 +131,19 @@ void retire(std::size_t c, frame_list& l) noexcept {
     if (l.count != 0 && !depot.put(c, l)) l.free_all();
 }
 
+/// Gives the reserve back to malloc; no more reserving.
+void release_reserve() noexcept {
+    cache.reserving = false;
+    for (std::size_t c = 0; c < num_classes; ++c) {
+        cache.reserve[c].free_all();
+        cache.reserve_low[c] = 0;
+    }
+}
+
 struct cache_cleanup {
     ~cache_cleanup() {
         cache.closed = true;
+        release_reserve();
         for (std::size_t c = 0; c < num_classes; ++c) {
             retire(c, cache.loaded[c]);
             retire(c, cache.spare[c]);
@@ -146,6 +170,10 @@ void* allocate_frame(std::size_t size) {
         if (loaded.count == 0) {
             if (cache.spare[c].count != 0) {
                 loaded = std::exchange(cache.spare[c], frame_list{});
+            } else if (frame_list& reserve = cache.reserve[c]; reserve.count != 0) {
+                void* p = reserve.pop();
+                if (reserve.count < cache.reserve_low[c]) cache.reserve_low[c] = reserve.count;
+                return p;
             } else if (!cache.closed && depot.take(c, loaded)) {
                 // A thread that only allocates holds frames now too.
                 register_cleanup();
@@ -167,9 +195,11 @@ void deallocate_frame(void* p, std::size_t size) noexcept {
     if (loaded.count == batch) {
         frame_list& spare = cache.spare[c];
         if (spare.count != 0 && !depot.put(c, spare)) {
-            // Every list is full: this frame goes back to malloc while it
-            // is still in cache (freeing a whole list would touch it again).
-            ::operator delete(p);
+            // Every list is full: this frame goes to the reserve, or back to
+            // malloc while it is still in cache (freeing a whole list would
+            // touch it again).
+            if (cache.reserving) cache.reserve[c].push(p);
+            else ::operator delete(p);
             return;
         }
         spare = std::exchange(loaded, frame_list{});
@@ -180,6 +210,37 @@ void deallocate_frame(void* p, std::size_t size) noexcept {
 std::size_t frames_in_depot(std::size_t size) noexcept {
     const std::size_t c = size_class(size);
     return c < num_classes ? depot.frames(c) : 0;
+}
+
+void open_frame_reserve() noexcept {
+    if (cache.closed) return;
+    register_cleanup();
+    cache.reserving = true;
+}
+
+reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept {
+    bool kept = false;
+    if (now >= cache.next_trim) {
+        cache.next_trim = now + frame_reserve_decay;
+        for (std::size_t c = 0; c < num_classes; ++c) {
+            frame_list& reserve = cache.reserve[c];
+            for (std::uint32_t unused = cache.reserve_low[c]; unused != 0; --unused)
+                ::operator delete(reserve.pop());
+            cache.reserve_low[c] = reserve.count;
+            kept = kept || reserve.count != 0;
+        }
+    } else {
+        for (const frame_list& reserve : cache.reserve) kept = kept || reserve.count != 0;
+    }
+    return kept ? cache.next_trim : reserve_clock::time_point::max();
+}
+
+void close_frame_reserve() noexcept { release_reserve(); }
+
+std::size_t frames_in_reserve() noexcept {
+    std::size_t n = 0;
+    for (const frame_list& reserve : cache.reserve) n += reserve.count;
+    return n;
 }
 
 }  // namespace corio::detail

@@ -3,10 +3,12 @@
 // entries go, idle_set.hpp for the sleep/wake protocol.
 #include "loop_core.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "context.hpp"
+#include "corio/detail/frame_allocator.hpp"
 
 namespace corio::detail {
 
@@ -42,11 +44,13 @@ loop_core::~loop_core() {
 void loop_core::run_loop() {
     loop_core* const saved_core = tl_core;
     tl_core = this;
+    if (!saved_core) open_frame_reserve();
     counters.start_busy(worker_counters::now_ns());
     if (sched.asyncio_order) run_rounds();
     else run_worker();
     counters.end_busy(worker_counters::now_ns());
     if (trace) trace->exit(trace_clock::now());
+    if (!saved_core) close_frame_reserve();
     tl_core = saved_core;
 }
 
@@ -332,7 +336,9 @@ bool loop_core::has_work_seq_cst() const noexcept {
 
 void loop_core::park_until_work() {
     merge_incoming_timers();
-    const auto deadline = timers_.next_deadline();
+    // Frames kept for the next burst go back to malloc once they have lain
+    // unused for a decay period: a sleeper wakes for that as for a timer.
+    const auto deadline = std::min(timers_.next_deadline(), decay_frame_reserve(reserve_clock::now()));
     // Sleep protocol (idle_set.hpp), sleeper's side. The protocol needs only
     // the last searcher to re-check; every sleeper does, because a loop that
     // never searched (a standalone loop's rounds) must not miss a push that
