@@ -45,7 +45,7 @@ corio::task<std::size_t> recurse(std::size_t depth) {
 }
 
 template <class T>
-T run(corio::task<T> t) {
+T run_on_new_loop(corio::task<T> t) {
     auto loop = corio::new_event_loop();
     return loop->run_until_complete(std::move(t));
 }
@@ -64,9 +64,9 @@ TEST_CASE("calling a coroutine function runs nothing", "[task]") {
 }
 
 TEST_CASE("awaiting a task runs it and returns its value", "[task]") {
-    REQUIRE(run(add(1, 2)) == 3);
+    REQUIRE(run_on_new_loop(add(1, 2)) == 3);
     bool ran = false;
-    run([](bool& r) -> corio::task<void> { co_await set_flag(r); }(ran));
+    run_on_new_loop([](bool& r) -> corio::task<void> { co_await set_flag(r); }(ran));
     REQUIRE(ran);
 }
 
@@ -79,8 +79,8 @@ TEST_CASE("an exception thrown in an awaited task propagates to the awaiter", "[
         }
         co_return "not thrown";
     };
-    REQUIRE(run(outer()) == "boom");
-    REQUIRE_THROWS_AS(run(throws_runtime_error()), std::runtime_error);
+    REQUIRE(run_on_new_loop(outer()) == "boom");
+    REQUIRE_THROWS_AS(run_on_new_loop(throws_runtime_error()), std::runtime_error);
 }
 
 TEST_CASE("task<T&> returns a reference to the same object", "[task]") {
@@ -90,7 +90,7 @@ TEST_CASE("task<T&> returns a reference to the same object", "[task]") {
         r = 7;
         co_return &r;
     };
-    REQUIRE(run(outer(x)) == &x);
+    REQUIRE(run_on_new_loop(outer(x)) == &x);
     REQUIRE(x == 7);
 }
 
@@ -99,8 +99,8 @@ TEST_CASE("task supports move-only results", "[task]") {
         std::unique_ptr<int> p = co_await make_unique_int(5);
         co_return *p;
     };
-    REQUIRE(run(outer()) == 5);
-    REQUIRE(*run(make_unique_int(6)) == 6);
+    REQUIRE(run_on_new_loop(outer()) == 5);
+    REQUIRE(*run_on_new_loop(make_unique_int(6)) == 6);
 }
 
 TEST_CASE("awaiting a task twice throws invalid_state_error", "[task]") {
@@ -116,7 +116,7 @@ TEST_CASE("awaiting a task twice throws invalid_state_error", "[task]") {
         }
         co_return false;
     };
-    REQUIRE(run(outer()));
+    REQUIRE(run_on_new_loop(outer()));
 }
 
 TEST_CASE("a moved-from or default task is not valid", "[task]") {
@@ -143,7 +143,7 @@ constexpr std::size_t deep_chain = 1'000'000;
 
 TEST_CASE("a chain of a million nested awaits does not overflow the stack", "[task]") {
     constexpr std::size_t depth = deep_chain;
-    REQUIRE(run(recurse(depth)) == depth);
+    REQUIRE(run_on_new_loop(recurse(depth)) == depth);
 }
 
 TEST_CASE("an awaited task<counted> result is destroyed exactly once", "[task][counted]") {
@@ -153,7 +153,7 @@ TEST_CASE("an awaited task<counted> result is destroyed exactly once", "[task][c
             counted c = co_await make_counted(9);
             co_return c.id;
         };
-        REQUIRE(run(outer()) == 9);
+        REQUIRE(run_on_new_loop(outer()) == 9);
     }
     REQUIRE(counted::alive() == 0);
     REQUIRE(counted::copy_constructions == 0);  // results are moved, never copied
@@ -170,7 +170,7 @@ TEST_CASE("a task destroyed without being awaited runs nothing and leaks nothing
 
 TEST_CASE("a coroutine parameter of type counted is destroyed with the frame", "[task][counted]") {
     counted::reset();
-    REQUIRE(run(take_counted(counted(4))) == 4);
+    REQUIRE(run_on_new_loop(take_counted(counted(4))) == 4);
     REQUIRE(counted::alive() == 0);
 }
 
