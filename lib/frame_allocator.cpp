@@ -15,12 +15,15 @@
 // Past the magazines and the depot, a loop's thread keeps frames in an
 // unbounded per-class reserve. Without it a burst of live frames larger than
 // the caches went through malloc twice per frame, each call taking the
-// arena's lock (a third of spawn_join's samples). The reserve is trimmed by
-// its low-water mark: every decay period, as many frames go back to malloc
-// as the reserve never dipped into since the previous trim, so a thread
-// whose bursts recur keeps what they need and an idle one keeps nothing.
+// arena's lock (two fifths of spawn_join's samples). The reserve is trimmed by
+// its low-water mark: at the end of every decay period, as many frames are
+// owed back to malloc as the reserve never dipped into during it, so a
+// thread whose bursts recur keeps what they need and an idle one keeps
+// nothing. They go back a batch per call, so a loop that has a million to
+// give back looks at its queues between batches.
 #include "corio/detail/frame_allocator.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -115,10 +118,12 @@ struct frame_cache {
     frame_list loaded[num_classes];
     frame_list spare[num_classes];  // empty, or full (batch frames)
     frame_list reserve[num_classes];  // unbounded; only while `reserving`
-    /// The fewest frames each reserve held since the last trim: those were
-    /// not needed during the whole period.
+    /// The fewest frames each reserve held in the current period: those
+    /// were not needed during the whole of it.
     std::uint32_t reserve_low[num_classes];
-    reserve_clock::time_point next_trim;
+    /// Frames an ended period left untouched, not yet given back.
+    std::uint32_t reserve_owed[num_classes];
+    reserve_clock::time_point period_end;
     bool reserving;
     bool cleanup_registered;
     bool closed;  // the thread is exiting: no more caching (a loop destroyed
@@ -136,7 +141,7 @@ void release_reserve() noexcept {
     cache.reserving = false;
     for (std::size_t c = 0; c < num_classes; ++c) {
         cache.reserve[c].free_all();
-        cache.reserve_low[c] = 0;
+        cache.reserve_low[c] = cache.reserve_owed[c] = 0;
     }
 }
 
@@ -172,7 +177,8 @@ void* allocate_frame(std::size_t size) {
                 loaded = std::exchange(cache.spare[c], frame_list{});
             } else if (frame_list& reserve = cache.reserve[c]; reserve.count != 0) {
                 void* p = reserve.pop();
-                if (reserve.count < cache.reserve_low[c]) cache.reserve_low[c] = reserve.count;
+                cache.reserve_low[c] = std::min(cache.reserve_low[c], reserve.count);
+                cache.reserve_owed[c] = std::min(cache.reserve_owed[c], reserve.count);
                 return p;
             } else if (!cache.closed && depot.take(c, loaded)) {
                 // A thread that only allocates holds frames now too.
@@ -219,20 +225,28 @@ void open_frame_reserve() noexcept {
 }
 
 reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept {
-    bool kept = false;
-    if (now >= cache.next_trim) {
-        cache.next_trim = now + frame_reserve_decay;
+    if (now >= cache.period_end) {  // what the ended period left untouched is owed back
+        cache.period_end = now + frame_reserve_decay;
         for (std::size_t c = 0; c < num_classes; ++c) {
-            frame_list& reserve = cache.reserve[c];
-            for (std::uint32_t unused = cache.reserve_low[c]; unused != 0; --unused)
-                ::operator delete(reserve.pop());
-            cache.reserve_low[c] = reserve.count;
-            kept = kept || reserve.count != 0;
+            cache.reserve_owed[c] = cache.reserve_low[c];
+            cache.reserve_low[c] = cache.reserve[c].count;
         }
-    } else {
-        for (const frame_list& reserve : cache.reserve) kept = kept || reserve.count != 0;
     }
-    return kept ? cache.next_trim : reserve_clock::time_point::max();
+    std::uint32_t budget = frame_reserve_trim_batch;
+    bool owing = false;
+    bool kept = false;
+    for (std::size_t c = 0; c < num_classes; ++c) {
+        frame_list& reserve = cache.reserve[c];
+        const std::uint32_t n = std::min(cache.reserve_owed[c], budget);
+        for (std::uint32_t i = 0; i < n; ++i) ::operator delete(reserve.pop());
+        budget -= n;
+        cache.reserve_owed[c] -= n;
+        cache.reserve_low[c] = std::min(cache.reserve_low[c], reserve.count);
+        owing = owing || cache.reserve_owed[c] != 0;
+        kept = kept || reserve.count != 0;
+    }
+    if (owing) return now;
+    return kept ? cache.period_end : reserve_clock::time_point::max();
 }
 
 void close_frame_reserve() noexcept { release_reserve(); }

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -101,7 +102,7 @@ TEST_CASE("a loop's thread keeps frames past its lists and takes them back befor
     std::thread([] {
         open_frame_reserve();
         freed_past_the_caches freed(100'000);
-        REQUIRE(freed.reserved > 50'000);
+        REQUIRE(freed.reserved > 10'000);
         REQUIRE(freed.in_lists() > 0);
 
         // Its lists first, then the reserve; the depot is left alone for
@@ -127,22 +128,26 @@ TEST_CASE("a loop's thread keeps frames past its lists and takes them back befor
 }
 
 TEST_CASE("reserved frames go back to malloc once they lie unused for a decay period", "[frame_allocator]") {
+    using corio::detail::reserve_clock;
     std::thread([] {
         open_frame_reserve();
-        const auto t0 = corio::detail::reserve_clock::now();
-        // The first call starts the first period; nothing was reserved
-        // before it, so nothing has lain unused for a period yet.
-        CHECK(decay_frame_reserve(t0) == corio::detail::reserve_clock::time_point::max());
-        freed_past_the_caches freed(100'000);
+        const auto t0 = reserve_clock::now();
+        // The first call starts the first period.
+        CHECK(decay_frame_reserve(t0) == reserve_clock::time_point::max());
+        // Fewer than one call gives back, whatever the depot held before.
+        freed_past_the_caches freed(60'000);
         const std::size_t reserved = freed.reserved;
-        REQUIRE(reserved > 50'000);
+        REQUIRE(reserved > 10'000);
+        REQUIRE(reserved < corio::detail::frame_reserve_trim_batch);
         CHECK(decay_frame_reserve(t0 + frame_reserve_decay / 2) == t0 + frame_reserve_decay);
         CHECK(frames_in_reserve() == reserved);
 
-        // A period in which the thread dips `used` frames into its reserve.
+        // The first period began with an empty reserve: nothing lay unused
+        // through all of it.
         const auto t1 = t0 + frame_reserve_decay;
-        CHECK(decay_frame_reserve(t1) == t1 + frame_reserve_decay);  // frees the 0 unused before
+        CHECK(decay_frame_reserve(t1) == t1 + frame_reserve_decay);
         CHECK(frames_in_reserve() == reserved);
+        // In the second the thread dips `used` frames into its reserve.
         const std::size_t used = 1'000;
         std::vector<void*> dip;
         for (std::size_t i = 0; i < freed.in_lists() + used; ++i) dip.push_back(allocate_frame(frame_size));
@@ -156,8 +161,36 @@ TEST_CASE("reserved frames go back to malloc once they lie unused for a decay pe
         CHECK(frames_in_reserve() == reserved);
         CHECK(decay_frame_reserve(t2) == t2 + frame_reserve_decay);
         CHECK(frames_in_reserve() == used);
-        CHECK(decay_frame_reserve(t2 + frame_reserve_decay) == corio::detail::reserve_clock::time_point::max());
+        CHECK(decay_frame_reserve(t2 + frame_reserve_decay) == reserve_clock::time_point::max());
         CHECK(frames_in_reserve() == 0);
+        close_frame_reserve();
+    }).join();
+}
+
+TEST_CASE("a large reserve goes back a batch per call, each call asking to be called again at once", "[frame_allocator]") {
+    using corio::detail::reserve_clock;
+    std::thread([] {
+        open_frame_reserve();
+        const auto t0 = reserve_clock::now();
+        CHECK(decay_frame_reserve(t0) == reserve_clock::time_point::max());
+        freed_past_the_caches freed(300'000);
+        const std::size_t batch = corio::detail::frame_reserve_trim_batch;
+        REQUIRE(freed.reserved > 3 * batch);
+        const auto t1 = t0 + frame_reserve_decay;
+        CHECK(decay_frame_reserve(t1) == t1 + frame_reserve_decay);  // nothing lay unused through the first
+
+        const auto t2 = t1 + frame_reserve_decay;
+        std::size_t calls = 0;
+        auto next = t2;
+        while (next == t2) {
+            const std::size_t before = frames_in_reserve();
+            next = decay_frame_reserve(t2);
+            ++calls;
+            CHECK(before - frames_in_reserve() == std::min(before, batch));
+        }
+        CHECK(next == reserve_clock::time_point::max());
+        CHECK(frames_in_reserve() == 0);
+        CHECK(calls == (freed.reserved + batch - 1) / batch);
         close_frame_reserve();
     }).join();
 }

@@ -65,6 +65,15 @@ std::string redirect(std::string_view status_line, std::string_view location) {
     return fixed_response(status_line, "", "Location: " + std::string(location) + "\r\n");
 }
 
+/// The body /id/<id> answers with: the id over and over, its length
+/// varying with the id.
+std::string id_body(std::string_view id) {
+    std::string body;
+    const std::size_t size = 10 + (std::hash<std::string_view>{}(id) % 5) * 4000;
+    while (body.size() < size) body.append(id).push_back(' ');
+    return body;
+}
+
 /// Answers one request; false when the connection must close after it.
 corio::task<bool> answer(const std::string& head, const std::string& body, corio::stream_reader& reader,
                          corio::stream_writer& writer) {
@@ -125,6 +134,14 @@ corio::task<bool> answer(const std::string& head, const std::string& body, corio
     } else if (path == "/bad-chunk") {
         writer.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
         co_return false;
+    } else if (path.starts_with("/id/")) {  // a body that names the request, in two pieces
+        const std::string body = id_body(path.substr(4));
+        const std::string whole = fixed_response("200 OK", body);
+        const std::size_t cut = whole.size() / 2;
+        writer.write(std::string_view(whole).substr(0, cut));
+        co_await writer.drain();
+        co_await corio::sleep(std::chrono::microseconds(body.size() % 300));
+        writer.write(std::string_view(whole).substr(cut));
     } else if (path == "/big") {
         writer.write(fixed_response("200 OK", std::string(100'000, 'x')));
     } else if (path == "/drop-after") {  // says keep-alive, then closes
@@ -367,6 +384,66 @@ TEST_CASE("one session shared by tasks on several workers reuses its connections
     CHECK(r.ok == tasks * requests_each);
     CHECK(r.connections >= 1);
     CHECK(r.connections <= tasks);  // never one per request
+}
+
+TEST_CASE("requests cut by timeouts over and over never leave a pooled connection mid-answer", "[http_client][cancel][stress]") {
+    // asyncio's wait_for(session.get(...), t) from tasks sharing a session on
+    // 4 workers: a timeout can land while the request is written, while the
+    // head or half the body is read, or as the connection goes back to the
+    // pool. Whatever it cuts must be closed, never pooled: a request on a
+    // connection left mid-answer would read the rest of someone else's.
+    constexpr int tasks = 16, requests_each = 150;
+    struct results {
+        int answered = 0, timed_out = 0, wrong = 0, final_ok = 0;
+    };
+    const results r = corio::run(
+        []() -> corio::task<results> {
+            raw_server server;
+            co_await server.start();
+            http::client_session s;
+            std::vector<corio::task<results>> work;
+            for (int i = 0; i < tasks; ++i) {
+                work.push_back([](http::client_session& s, const raw_server& server, int i) -> corio::task<results> {
+                    results r;
+                    for (int k = 0; k <= requests_each; ++k) {
+                        const std::string id = std::to_string(i * 1000 + k);
+                        // The last request has no timeout: the session must still serve.
+                        const bool last = k == requests_each;
+                        const auto limit = std::chrono::microseconds(last ? 10'000'000 : 30 + (i * 7919 + k * 104729) % 2000);
+                        try {
+                            const std::string body = co_await corio::timeout(limit).run(
+                                [](http::client_session& s, std::string url) -> corio::task<std::string> {
+                                    auto resp = co_await s.get(url);
+                                    co_return co_await resp.text();
+                                }(s, server.url("/id/" + id)));
+                            if (body != id_body(id)) ++r.wrong;
+                            else if (last) ++r.final_ok;
+                            else ++r.answered;
+                        } catch (const corio::timeout_error&) {
+                            ++r.timed_out;
+                        }
+                    }
+                    co_return r;
+                }(s, server, i));
+            }
+            results all;
+            for (const results& r : co_await corio::gather(std::move(work))) {
+                all.answered += r.answered;
+                all.timed_out += r.timed_out;
+                all.wrong += r.wrong;
+                all.final_ok += r.final_ok;
+            }
+            co_await s.close();
+            co_await server.stop();
+            co_return all;
+        }(),
+        corio::run_options{.workers = 4});
+    INFO("answered " << r.answered << ", timed out " << r.timed_out);
+    CHECK(r.wrong == 0);
+    CHECK(r.final_ok == tasks);
+    CHECK(r.answered > 0);
+    CHECK(r.timed_out > 0);
+    CHECK(r.answered + r.timed_out == tasks * requests_each);
 }
 
 TEST_CASE("client follows redirects as aiohttp does, up to max_redirects", "[http_client]") {

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace corio::detail {
 
@@ -30,10 +31,15 @@ inline constexpr reserve_clock::duration frame_reserve_decay = std::chrono::seco
 /// From now on this thread keeps frames it frees beyond its lists (a loop
 /// starting to run on it).
 void open_frame_reserve() noexcept;
-/// Gives back to malloc the reserved frames this thread has left unused
-/// since its previous call, if that was at least frame_reserve_decay ago.
-/// Returns when to call again: time_point::max() when the reserve is empty
-/// (a loop about to park sleeps no later than that).
+/// The most frames one decay_frame_reserve call gives back.
+inline constexpr std::uint32_t frame_reserve_trim_batch = 65'536;
+
+/// Gives back to malloc, up to frame_reserve_trim_batch at a time, the
+/// reserved frames this thread left untouched for a whole decay period
+/// (periods start at the first call and end at calls frame_reserve_decay
+/// or more after their start). Returns when to call again: `now` while
+/// some are still owed, time_point::max() when the reserve is empty (a
+/// loop about to park sleeps no later than that).
 reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept;
 /// Gives the whole reserve back and stops keeping one (the loop stopped).
 void close_frame_reserve() noexcept;
