@@ -28,18 +28,19 @@ using reserve_clock = std::chrono::steady_clock;
 /// How long a reserved frame may lie unused before it goes back to malloc.
 inline constexpr reserve_clock::duration frame_reserve_decay = std::chrono::seconds(1);
 
+/// The most frames one decay_frame_reserve call gives back (~2 ms of free).
+inline constexpr std::uint32_t frame_reserve_trim_batch = 65'536;
+
 /// From now on this thread keeps frames it frees beyond its lists (a loop
 /// starting to run on it).
 void open_frame_reserve() noexcept;
-/// The most frames one decay_frame_reserve call gives back.
-inline constexpr std::uint32_t frame_reserve_trim_batch = 65'536;
-
 /// Gives back to malloc, up to frame_reserve_trim_batch at a time, the
 /// reserved frames this thread left untouched for a whole decay period
 /// (periods start at the first call and end at calls frame_reserve_decay
 /// or more after their start). Returns when to call again: `now` while
-/// some are still owed, time_point::max() when the reserve is empty (a
-/// loop about to park sleeps no later than that).
+/// some are still owed, else the current period's end, or time_point::max()
+/// when the reserve is empty (a loop about to park sleeps no later than
+/// that).
 reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept;
 /// Gives the whole reserve back and stops keeping one (the loop stopped).
 void close_frame_reserve() noexcept;
