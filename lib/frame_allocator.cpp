@@ -136,19 +136,10 @@ void retire(std::size_t c, frame_list& l) noexcept {
     if (l.count != 0 && !depot.put(c, l)) l.free_all();
 }
 
-/// Gives the reserve back to malloc; no more reserving.
-void release_reserve() noexcept {
-    cache.reserving = false;
-    for (std::size_t c = 0; c < num_classes; ++c) {
-        cache.reserve[c].free_all();
-        cache.reserve_low[c] = cache.reserve_owed[c] = 0;
-    }
-}
-
 struct cache_cleanup {
     ~cache_cleanup() {
         cache.closed = true;
-        release_reserve();
+        close_frame_reserve();
         for (std::size_t c = 0; c < num_classes; ++c) {
             retire(c, cache.loaded[c]);
             retire(c, cache.spare[c]);
@@ -249,7 +240,13 @@ reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noe
     return kept ? cache.period_end : reserve_clock::time_point::max();
 }
 
-void close_frame_reserve() noexcept { release_reserve(); }
+void close_frame_reserve() noexcept {
+    cache.reserving = false;
+    for (std::size_t c = 0; c < num_classes; ++c) {
+        cache.reserve[c].free_all();
+        cache.reserve_low[c] = cache.reserve_owed[c] = 0;
+    }
+}
 
 std::size_t frames_in_reserve() noexcept {
     std::size_t n = 0;

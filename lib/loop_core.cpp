@@ -339,11 +339,15 @@ void loop_core::park_until_work() {
     // Frames kept for the next burst go back to malloc once they have lain
     // unused for a decay period: a sleeper wakes for that as for a timer.
     // While more are owed than one call gives back, look for work between
-    // the batches instead of sleeping.
-    const auto now = reserve_clock::now();
-    const auto trim_at = decay_frame_reserve(now);
-    if (trim_at <= now) return;
-    const auto deadline = std::min(timers_.next_deadline(), trim_at);
+    // the batches instead of sleeping. An empty reserve (an IO loop's usual
+    // state) costs no clock read.
+    auto deadline = timers_.next_deadline();
+    if (frames_in_reserve() != 0) {
+        const auto now = reserve_clock::now();
+        const auto trim_at = decay_frame_reserve(now);
+        if (trim_at <= now) return;
+        deadline = std::min(deadline, trim_at);
+    }
     // Sleep protocol (idle_set.hpp), sleeper's side. The protocol needs only
     // the last searcher to re-check; every sleeper does, because a loop that
     // never searched (a standalone loop's rounds) must not miss a push that

@@ -44,7 +44,7 @@ void open_frame_reserve() noexcept;
 reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept;
 /// Gives the whole reserve back and stops keeping one (the loop stopped).
 void close_frame_reserve() noexcept;
-/// Frames this thread's reserve holds, all classes (for tests).
+/// Frames this thread's reserve holds, all classes.
 std::size_t frames_in_reserve() noexcept;
 
 }  // namespace corio::detail
