@@ -76,6 +76,42 @@ public:
         return e;
     }
 
+    /// Takes `e` out if it is one of the newest `reach` entries; the newer
+    /// entries above it move down one slot, keeping their order. False, with
+    /// nothing changed, when it is not there or a thief may be racing for it.
+    /// `exclusive`: no thief exists (a scheduler of one loop), so no fence.
+    ///
+    /// Like pop_newest for `depth` entries at once: lowering bottom_ below
+    /// them (seq_cst store, then seq_cst load of top_) keeps every thief off
+    /// them, provided at least one entry stays below: a thief that read the
+    /// old bottom_ read its top_ before our load, so it can take nothing
+    /// above the top we saw. Their slots are then ours to rewrite until the
+    /// release store of the new bottom publishes them again.
+    bool take_near_newest(queue_entry e, std::int64_t reach, bool exclusive) noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        const std::int64_t live = b - top_.load(std::memory_order_relaxed);
+        std::int64_t depth = 0;  // 1 = the newest entry
+        for (std::int64_t i = 1; i <= reach && i <= live; ++i) {
+            if (slots_[(b - i) & mask].load(std::memory_order_relaxed) == e) {
+                depth = i;
+                break;
+            }
+        }
+        if (depth == 0) return false;
+        if (!exclusive) {
+            bottom_.store(b - depth, std::memory_order_seq_cst);
+            if (top_.load(std::memory_order_seq_cst) >= b - depth) {
+                bottom_.store(b, std::memory_order_relaxed);  // took nothing
+                return false;
+            }
+        }
+        for (std::int64_t i = b - depth; i < b - 1; ++i)
+            slots_[i & mask].store(slots_[(i + 1) & mask].load(std::memory_order_relaxed), std::memory_order_relaxed);
+        // release: publishes the moved slots to the thieves' loads of bottom_.
+        bottom_.store(b - 1, std::memory_order_release);
+        return true;
+    }
+
     /// Claims up to half of the entries, oldest first, into `out` (which has
     /// room for capacity / 2). Used when a push finds the ring full.
     std::size_t take_oldest_half(queue_entry* out) noexcept {

@@ -204,6 +204,37 @@ TEST_CASE("a chain of spawns does not wake the other worker for each link", "[ru
     REQUIRE(unparks < 100);
 }
 
+namespace {
+corio::task<void> log_run(std::vector<int>& log, int i) {
+    log.push_back(i);
+    co_return;
+}
+}  // namespace
+
+TEST_CASE("awaiting one of a row of unstarted children runs it at once and leaves the others in order", "[runtime][fork_join]") {
+    // One worker, so the log needs no lock and the order is exact. The
+    // awaited child is taken out from under its newer siblings and run
+    // nested in the parent's poll (fork-join fast path); those stay queued,
+    // oldest first, and run when awaited in turn. Four children: the
+    // sanitizer builds' queues hold no more.
+    std::vector<int> log;
+    std::size_t after_first = 0, after_middle = 0;
+    corio::run(
+        [](std::vector<int>& log, std::size_t& after_first, std::size_t& after_middle) -> corio::task<void> {
+            std::vector<corio::task_handle<void>> children;
+            for (int i = 0; i < 4; ++i) children.push_back(corio::create_task(log_run(log, i)));
+            co_await children[0];
+            after_first = log.size();
+            co_await children[2];
+            after_middle = log.size();
+            for (auto& c : children) co_await c;
+        }(log, after_first, after_middle),
+        {.workers = 1});
+    CHECK(after_first == 1);
+    CHECK(after_middle == 2);
+    REQUIRE(log == std::vector<int>{0, 2, 1, 3});
+}
+
 TEST_CASE("tasks left over when main returns are cancelled and their cleanup runs", "[runtime][cancel]") {
     std::atomic<int> cleaned{0}, finished{0}, started{0};
     corio::run(
