@@ -16,21 +16,26 @@ inline thread_local loop_core* tl_core = nullptr;
 inline thread_local task_header* tl_task = nullptr;
 inline thread_local int tl_budget = 0;
 inline thread_local int tl_inline_depth = 0;
-/// The child the fork-join fast path is running while no other thread can
-/// reach it (lib/fork_join.cpp, loop_core::run_spawn_entry); null otherwise.
+/// The task whose first poll this thread runs while no other thread can
+/// reach it (loop_core::run_spawn_entry); null otherwise.
 inline thread_local task_header* tl_unshared_child = nullptr;
+/// The references tl_unshared_child holds meanwhile: one of the two below.
+inline thread_local std::uint32_t tl_unshared_refs = 0;
 
 /// The references of a child that only its awaiting parent can reach:
-/// alive, spawn entry, and the parent's handle.
-inline constexpr std::uint32_t unshared_refs = 3;
+/// alive, spawn entry, and the parent's handle (the fork-join fast path).
+inline constexpr std::uint32_t awaited_child_refs = 3;
+/// The references of a detached task, whose every handle is gone: alive
+/// and spawn entry.
+inline constexpr std::uint32_t detached_refs = 2;
 
-/// True for the child run by the fork-join fast path on this thread while
-/// no other thread holds a reference to it. Then nobody else can wait on
-/// it, claim it, cancel it or count its references, so its first poll is
-/// claimed, completed and released with plain stores. The acquire pairs
-/// with the release in the subtraction of whoever held a reference last.
+/// True for tl_unshared_child while no other thread holds a reference to
+/// it. Then nobody else can wait on it, claim it, cancel it or count its
+/// references, so its first poll is claimed, completed and released with
+/// plain stores. The acquire pairs with the release in the subtraction of
+/// whoever held a reference last.
 inline bool is_unshared(const task_header* t) noexcept {
-    return t == tl_unshared_child && t->refs.load(std::memory_order_acquire) == unshared_refs;
+    return t == tl_unshared_child && t->refs.load(std::memory_order_acquire) == tl_unshared_refs;
 }
 
 /// Tokio's coop budget: a poll may complete this many awaits without

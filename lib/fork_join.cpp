@@ -41,14 +41,6 @@ namespace {
 /// worker's queue: room for the children of a wide fork (skynet's 10)
 /// spawned in a row, while a look at the entries costs less than a poll.
 constexpr std::int64_t inline_reach = 16;
-
-/// For a child whose spawn entry the caller has just taken: true if the
-/// awaiting parent's handle is its only other reference, so no other
-/// thread can reach it (context.hpp, is_unshared).
-bool reachable_only_by_parent(const task_header* child) noexcept {
-    return child->refs.load(std::memory_order_acquire) == unshared_refs &&
-           !(child->state.load(std::memory_order_relaxed) & task_state::started);
-}
 }  // namespace
 
 bool loop_core::try_run_inline(task_header* child) noexcept {
@@ -56,14 +48,14 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
     if (child->pinned && child->home != this) return false;
     ++tl_inline_depth;
     const queue_entry wanted = make_entry(child, true);
-    if (local_.take_near_newest(wanted, inline_reach, sched.single_loop)) run_spawn_entry(child, reachable_only_by_parent(child));
+    if (local_.take_near_newest(wanted, inline_reach, sched.single_loop)) run_spawn_entry(child, true);
     while (!child->is_started()) {
         const queue_entry newest = local_.peek_newest();
         if (newest == 0 || !entry_is_initial(newest)) break;  // only unstarted spawns are helped
         const queue_entry e = sched.single_loop ? local_.pop_newest_exclusive() : local_.pop_newest();
         if (e == 0) break;  // lost the last entry to a thief
         if (e == wanted) {
-            run_spawn_entry(child, reachable_only_by_parent(child));
+            run_spawn_entry(child, true);
             break;
         }
         run_entry(e);
@@ -72,7 +64,7 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
         // A single worker's overflow list, oldest first: a parent awaiting
         // its children in spawn order finds each next one at the front.
         take_overflow_front();
-        run_spawn_entry(child, reachable_only_by_parent(child));
+        run_spawn_entry(child, true);
     }
     if (try_start(child)) poll(child, true);  // its spawn entry is now a tombstone
     --tl_inline_depth;

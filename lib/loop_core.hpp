@@ -65,9 +65,11 @@ struct loop_core {
     /// Polls a task this thread has just moved to running. If it completes,
     /// drops its alive reference and `extra_refs` more, and returns true.
     bool poll(task_header* t, bool first, std::uint32_t extra_refs = 0) noexcept;
-    /// A task's first poll, for whoever popped its spawn entry. `unshared`:
-    /// no other thread can reach it (context.hpp, is_unshared).
-    void run_spawn_entry(task_header* t, bool unshared) noexcept;
+    /// A task's first poll, for whoever popped its spawn entry. `awaited`:
+    /// the task polling on this thread awaits it through its handle (the
+    /// fork-join fast path). With plain stores when no other thread can
+    /// reach it (context.hpp, is_unshared).
+    void run_spawn_entry(task_header* t, bool awaited) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp).
     bool try_run_inline(task_header* child) noexcept;
 

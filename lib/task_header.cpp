@@ -90,8 +90,13 @@ bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
     if (t->done()) {
         // Unshared, the references left are ours and the awaiting parent's
         // handle, on this thread: drop ours with a plain store.
-        if (is_unshared(t)) t->refs.store(unshared_refs - 1 - extra_refs, std::memory_order_relaxed);
-        else t->release(1 + extra_refs);
+        if (is_unshared(t)) {
+            const std::uint32_t left = tl_unshared_refs - 1 - extra_refs;
+            if (left == 0) t->self.destroy();  // detached: nobody is left to read it
+            else t->refs.store(left, std::memory_order_relaxed);
+        } else {
+            t->release(1 + extra_refs);
+        }
         return true;
     }
     std::uint64_t s = t->state.load(std::memory_order_acquire);
@@ -148,14 +153,21 @@ void drop_spawn_entry(task_header* t) noexcept {
     }
 }
 
-void loop_core::run_spawn_entry(task_header* t, bool unshared) noexcept {
+void loop_core::run_spawn_entry(task_header* t, bool awaited) noexcept {
     task_header* const saved_unshared = tl_unshared_child;
+    const std::uint32_t saved_refs = tl_unshared_refs;
+    // Unshared when its references are only the ones this thread holds now:
+    // alive, the entry it popped, and the handle of the parent awaiting it
+    // here, if it is; then no other thread holds a reference it could copy.
+    const std::uint32_t private_refs = awaited ? awaited_child_refs : detached_refs;
     bool claimed = true;
-    if (unshared) {
+    if (t->refs.load(std::memory_order_acquire) == private_refs &&
+        !(t->state.load(std::memory_order_relaxed) & ts::started)) {
         // Nobody else can reach it: claimed with a plain store.
         const std::uint64_t s = t->state.load(std::memory_order_relaxed);
         t->state.store((s & ~ts::scheduled) | ts::running | ts::started, std::memory_order_relaxed);
         tl_unshared_child = t;
+        tl_unshared_refs = private_refs;
     } else {
         claimed = try_start(t);
     }
@@ -163,6 +175,7 @@ void loop_core::run_spawn_entry(task_header* t, bool unshared) noexcept {
     // in this poll; else (or for a tombstone) on its own.
     if (!claimed || !poll(t, true, 1)) t->release();
     tl_unshared_child = saved_unshared;
+    tl_unshared_refs = saved_refs;
 }
 
 bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexcept {

@@ -195,15 +195,18 @@ TEST_CASE("random mixes of spawn, await, cancel and sleep neither lose nor dupli
     REQUIRE(completed.load() + cancelled.load() == started.load());
 }
 
-TEST_CASE("fork-join children that share themselves while run inline complete once for every party", "[runtime][stress]") {
-    // A child its parent awaits is run inline, nested in the parent's poll.
-    // These children take handles to themselves mid-run: dropped at once,
-    // given to a watcher on another worker, or used by another worker to add
-    // a done callback before that worker drops its handle. (It guards any
-    // fast path that skips atomics for a child nobody else holds.)
+TEST_CASE("tasks that share themselves during an unshared first poll complete once for every party", "[runtime][stress]") {
+    // Nobody else can reach a child its parent awaits (run inline, nested in
+    // the parent's poll) or a detached task (its handle dropped at once, run
+    // by whoever pops it), so their first poll skips the atomics. These
+    // take handles to themselves mid-run: dropped at once, given to a
+    // watcher on another worker, or used by another worker to add a done
+    // callback before that worker drops its handle.
+    const bool detached = GENERATE(false, true);
     constexpr int roots = 8;
     constexpr int per_root = static_cast<int>(scaled(20'000));
-    std::atomic<int> watchers_done{0}, callbacks_added{0}, callbacks_run{0};
+    std::atomic<int> watchers_done{0}, callbacks_added{0}, callbacks_run{0}, children_done{0};
+    std::atomic<long> detached_sum{0};
     auto child = [&](int i) -> corio::task<int> {
         switch (i % 4) {
             case 0: break;  // nobody else: the unshared path
@@ -237,11 +240,16 @@ TEST_CASE("fork-join children that share themselves while run inline complete on
                 break;
             }
         }
+        detached_sum.fetch_add(i);
+        children_done.fetch_add(1);
         co_return i;
     };
     auto root = [&](int r) -> corio::task<long> {
         long sum = 0;
-        for (int i = 0; i < per_root; ++i) sum += co_await corio::create_task(child(r * per_root + i));
+        for (int i = 0; i < per_root; ++i) {
+            if (detached) (void)corio::create_task(child(r * per_root + i));
+            else sum += co_await corio::create_task(child(r * per_root + i));
+        }
         co_return sum;
     };
     auto main_task = [&]() -> corio::task<long> {
@@ -249,15 +257,18 @@ TEST_CASE("fork-join children that share themselves while run inline complete on
         for (int r = 0; r < roots; ++r) all.push_back(root(r));
         long total = 0;
         for (long s : co_await corio::gather(std::move(all))) total += s;
-        // Watchers and callbacks finish after their child: wait for them, bounded.
+        // Detached children, watchers and callbacks finish after the roots:
+        // wait for them, bounded.
         const int watchers = roots * per_root / 4;
-        for (int i = 0; i < 10'000 && (watchers_done.load() < watchers || callbacks_run.load() < callbacks_added.load());
+        for (int i = 0; i < 10'000 && (children_done.load() < roots * per_root || watchers_done.load() < watchers ||
+                                       callbacks_run.load() < callbacks_added.load());
              ++i)
             co_await corio::sleep(1ms);
-        co_return total;
+        co_return detached ? detached_sum.load() : total;
     };
     const long n = static_cast<long>(roots) * per_root;
     REQUIRE(corio::run(main_task(), {.workers = 8}) == n * (n - 1) / 2);
+    REQUIRE(children_done.load() == n);
     REQUIRE(watchers_done.load() == roots * per_root / 4);
     REQUIRE(callbacks_run.load() == callbacks_added.load());
 }
