@@ -88,8 +88,9 @@ void complete(task_header* t, completion_status s) noexcept {
 /// `extra_refs` (one atomic operation for both); returns whether it completed.
 bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
     if (t->done()) {
-        // Unshared, the references left are ours and the awaiting parent's
-        // handle, on this thread: drop ours with a plain store.
+        // Unshared, the references left are ours and, for an awaited child,
+        // the awaiting parent's handle, on this thread: drop ours with a
+        // plain store, or free a detached task's frame.
         if (is_unshared(t)) {
             const std::uint32_t left = tl_unshared_refs - 1 - extra_refs;
             if (left == 0) t->self.destroy();  // detached: nobody is left to read it

@@ -277,9 +277,10 @@ namespace {
 constexpr std::size_t fork_width = 10;
 
 /// A node of a tree of fork_width-wide forks over the leaves [first, first +
-/// size): it spawns its children, then awaits them in an order drawn from
-/// `first`, so the awaited child sits at every depth under newer siblings
-/// while thieves take from below. Each leaf counts its runs.
+/// size): it spawns its children, then awaits them in an order shuffled
+/// with its range as the seed, so the awaited child sits at every depth
+/// under newer siblings while thieves take from below. Each leaf counts its
+/// runs.
 corio::task<std::uint64_t> wide_fork(std::uint64_t first, std::uint64_t size,
                                      std::vector<std::atomic<std::uint8_t>>* seen) {
     if (size == 1) {
