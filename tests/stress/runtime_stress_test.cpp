@@ -205,7 +205,7 @@ TEST_CASE("tasks that share themselves during an unshared first poll complete on
     const bool detached = GENERATE(false, true);
     constexpr int roots = 8;
     constexpr int per_root = static_cast<int>(scaled(20'000));
-    std::atomic<int> watchers_done{0}, callbacks_added{0}, callbacks_run{0}, children_done{0};
+    std::atomic<int> watchers_done{0}, helpers_done{0}, callbacks_added{0}, callbacks_run{0}, children_done{0};
     std::atomic<long> detached_sum{0};
     auto child = [&](int i) -> corio::task<int> {
         switch (i % 4) {
@@ -224,15 +224,17 @@ TEST_CASE("tasks that share themselves during an unshared first poll complete on
                 // Shared: the child may complete (and free its frame) before the helper runs.
                 auto added = std::make_shared<std::atomic<bool>>(false);
                 (void)corio::create_task([](corio::task_ref me, std::shared_ptr<std::atomic<bool>> added,
-                                            std::atomic<int>* count, std::atomic<int>* ran) -> corio::task<void> {
+                                            std::atomic<int>* count, std::atomic<int>* ran,
+                                            std::atomic<int>* helped) -> corio::task<void> {
                     if (!me.done()) {
                         me.add_done_callback([ran](corio::task_ref) { ran->fetch_add(1); });
                         count->fetch_add(1);
                     }
                     me = corio::task_ref();  // drop the handle before the child completes
                     added->store(true);
+                    helped->fetch_add(1);
                     co_return;
-                }(corio::current_task(), added, &callbacks_added, &callbacks_run));
+                }(corio::current_task(), added, &callbacks_added, &callbacks_run, &helpers_done));
                 // Give another worker a moment to steal and run the helper.
                 const auto until = std::chrono::steady_clock::now() + 50us;
                 while (!added->load() && std::chrono::steady_clock::now() < until) {
@@ -257,11 +259,14 @@ TEST_CASE("tasks that share themselves during an unshared first poll complete on
         for (int r = 0; r < roots; ++r) all.push_back(root(r));
         long total = 0;
         for (long s : co_await corio::gather(std::move(all))) total += s;
-        // Detached children, watchers and callbacks finish after the roots:
-        // wait for them, bounded.
-        const int watchers = roots * per_root / 4;
-        for (int i = 0; i < 10'000 && (children_done.load() < roots * per_root || watchers_done.load() < watchers ||
-                                       callbacks_run.load() < callbacks_added.load());
+        // Detached children, watchers, helpers and callbacks finish after the
+        // roots: wait for them, bounded. A child waits only 50 us for its
+        // helper, so helpers may still be queued when every child is done;
+        // callbacks_added is final only once every helper has finished
+        // (checked first: || evaluates left to right).
+        const int quarter = roots * per_root / 4;
+        for (int i = 0; i < 10'000 && (children_done.load() < roots * per_root || watchers_done.load() < quarter ||
+                                       helpers_done.load() < quarter || callbacks_run.load() < callbacks_added.load());
              ++i)
             co_await corio::sleep(1ms);
         co_return detached ? detached_sum.load() : total;
@@ -270,6 +275,7 @@ TEST_CASE("tasks that share themselves during an unshared first poll complete on
     REQUIRE(corio::run(main_task(), {.workers = 8}) == n * (n - 1) / 2);
     REQUIRE(children_done.load() == n);
     REQUIRE(watchers_done.load() == roots * per_root / 4);
+    REQUIRE(helpers_done.load() == roots * per_root / 4);
     REQUIRE(callbacks_run.load() == callbacks_added.load());
 }
 
