@@ -161,17 +161,19 @@ void loop_core::run_spawn_entry(task_header* t, bool awaited) noexcept {
     // alive, the entry it popped, and the handle of the parent awaiting it
     // here, if it is; then no other thread holds a reference it could copy.
     const std::uint32_t private_refs = awaited ? awaited_child_refs : detached_refs;
-    bool claimed = true;
-    if (t->refs.load(std::memory_order_acquire) == private_refs &&
-        !(t->state.load(std::memory_order_relaxed) & ts::started)) {
-        // Nobody else can reach it: claimed with a plain store.
+    bool unshared = false;
+    if (t->refs.load(std::memory_order_acquire) == private_refs) {
+        // Nobody else can reach it: claimed with a plain store, unless it
+        // is a tombstone (started elsewhere before its entry was popped).
         const std::uint64_t s = t->state.load(std::memory_order_relaxed);
-        t->state.store((s & ~ts::scheduled) | ts::running | ts::started, std::memory_order_relaxed);
-        tl_unshared_child = t;
-        tl_unshared_refs = private_refs;
-    } else {
-        claimed = try_start(t);
+        if (!(s & ts::started)) {
+            t->state.store((s & ~ts::scheduled) | ts::running | ts::started, std::memory_order_relaxed);
+            tl_unshared_child = t;
+            tl_unshared_refs = private_refs;
+            unshared = true;
+        }
     }
+    const bool claimed = unshared || try_start(t);
     // The entry's reference goes with the alive one if the task completes
     // in this poll; else (or for a tombstone) on its own.
     if (!claimed || !poll(t, true, 1)) t->release();

@@ -205,6 +205,7 @@ TEST_CASE("tasks that share themselves during an unshared first poll complete on
     const bool detached = GENERATE(false, true);
     constexpr int roots = 8;
     constexpr int per_root = static_cast<int>(scaled(20'000));
+    constexpr int quarter = roots * per_root / 4;  // children of each kind (i % 4)
     std::atomic<int> watchers_done{0}, helpers_done{0}, callbacks_added{0}, callbacks_run{0}, children_done{0};
     std::atomic<long> detached_sum{0};
     auto child = [&](int i) -> corio::task<int> {
@@ -264,7 +265,6 @@ TEST_CASE("tasks that share themselves during an unshared first poll complete on
         // helper, so helpers may still be queued when every child is done;
         // callbacks_added is final only once every helper has finished
         // (checked first: || evaluates left to right).
-        const int quarter = roots * per_root / 4;
         for (int i = 0; i < 10'000 && (children_done.load() < roots * per_root || watchers_done.load() < quarter ||
                                        helpers_done.load() < quarter || callbacks_run.load() < callbacks_added.load());
              ++i)
@@ -274,8 +274,8 @@ TEST_CASE("tasks that share themselves during an unshared first poll complete on
     const long n = static_cast<long>(roots) * per_root;
     REQUIRE(corio::run(main_task(), {.workers = 8}) == n * (n - 1) / 2);
     REQUIRE(children_done.load() == n);
-    REQUIRE(watchers_done.load() == roots * per_root / 4);
-    REQUIRE(helpers_done.load() == roots * per_root / 4);
+    REQUIRE(watchers_done.load() == quarter);
+    REQUIRE(helpers_done.load() == quarter);
     REQUIRE(callbacks_run.load() == callbacks_added.load());
 }
 
