@@ -383,7 +383,7 @@ bool loop_core::registry_add(task_header* t) noexcept {
     t->registry_next = registry_head_;
     if (registry_head_) registry_head_->registry_prev = t;
     registry_head_ = t;
-    t->registered = true;
+    t->registry = static_cast<std::uint16_t>(index + 1);
     registry_lock_.unlock();
     return true;
 }
@@ -401,7 +401,7 @@ void loop_core::registry_remove(task_header* t) noexcept {
     (t->registry_prev ? t->registry_prev->registry_next : registry_head_) = t->registry_next;
     if (t->registry_next) t->registry_next->registry_prev = t->registry_prev;
     t->registry_prev = t->registry_next = nullptr;
-    t->registered = false;
+    t->registry = 0;
     registry_lock_.unlock();
 }
 

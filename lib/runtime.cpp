@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -42,6 +43,10 @@ struct runtime::impl {
 runtime::runtime(run_options options) {
     std::size_t n = options.workers ? options.workers : std::thread::hardware_concurrency();
     if (n == 0) n = 1;
+    // A task names the loop whose registry holds it in 16 bits (task_header).
+    if (n > max_workers)
+        throw std::invalid_argument("run_options::workers: " + std::to_string(n) + " is more than the " +
+                                    std::to_string(max_workers) + " workers a runtime can have");
     impl_ = std::make_unique<impl>(n);
     if (std::string path = detail::trace_path(options.trace); !path.empty())
         impl_->trace = std::make_unique<detail::trace_session>(std::move(path), n);

@@ -62,11 +62,19 @@ std::uint64_t with_cancel_request(std::uint64_t s) noexcept {
     return s;
 }
 
-/// Registers the current task before its first suspension. If shutdown
-/// has closed the registry, requests its cancellation instead, so the
-/// suspension it is about to make fails at once.
+/// The loop whose registry holds `t` (task_header::registry != 0).
+loop_core* registry_of(const task_header* t) noexcept { return t->home->sched.loops[t->registry - 1u]; }
+
+/// Registers the current task, in the registry of the loop polling it,
+/// before its first suspension. If shutdown has closed that registry,
+/// requests its cancellation instead, so the suspension it is about to
+/// make fails at once.
 void register_before_suspending(task_header* t) noexcept {
-    if (t->registered || t->home->registry_add(t)) return;
+    if (t->registry != 0) return;
+    // Only loops of home's scheduler poll the task; home stands in should
+    // it ever be polled elsewhere.
+    loop_core* const here = tl_core && &tl_core->sched == &t->home->sched ? tl_core : t->home;
+    if (here->registry_add(t)) return;
     // Counted like a cancel(): a timeout or task_group that sees this
     // cancellation must know it is not its own.
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
@@ -76,7 +84,7 @@ void register_before_suspending(task_header* t) noexcept {
 
 void complete(task_header* t, completion_status s) noexcept {
     if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
-    if (t->registered) t->home->registry_remove(t);
+    if (t->registry != 0) registry_of(t)->registry_remove(t);
     if (t->context) release_context(std::exchange(t->context, nullptr));
     // Checked after leaving the registry: a shutdown that found the task
     // there took its reference under the registry lock, before our removal.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "corio/create_task.hpp"
+#include "corio/event.hpp"
 #include "corio/future.hpp"
 #include "corio/gather.hpp"
 #include "corio/metrics.hpp"
@@ -337,6 +338,83 @@ TEST_CASE("runtime loops are distinct and indexed", "[runtime]") {
     for (std::size_t i = 0; i < rt.workers(); ++i) loops.insert(&rt.loop(i));
     REQUIRE(loops.size() == 3);
     REQUIRE_THROWS_AS(rt.loop(3), std::out_of_range);
+}
+
+TEST_CASE("a runtime refuses more workers than a task can name", "[runtime]") {
+    REQUIRE_THROWS_AS(corio::runtime({.workers = corio::max_workers + 1}), std::invalid_argument);
+}
+
+namespace {
+/// Records the loop it starts on, then waits for `go`.
+corio::task<int> note_loop_then_wait(corio::event& go, std::atomic<int>& started,
+                                     std::atomic<corio::event_loop*>& where) {
+    where = &corio::get_running_loop();
+    ++started;
+    co_await go.wait();
+    co_return 1;
+}
+
+/// Records the loop it starts on, then sleeps until cancelled.
+corio::task<void> note_loop_then_sleep(std::atomic<int>& started, std::atomic<corio::event_loop*>& where,
+                                       std::atomic<int>& cancelled) {
+    where = &corio::get_running_loop();
+    ++started;
+    try {
+        co_await corio::sleep(1h);
+    } catch (const corio::cancelled_error&) {
+        ++cancelled;
+        throw;
+    }
+}
+
+bool lists(const std::vector<corio::task_ref>& tasks, const corio::task_handle<int>& h) {
+    for (const auto& t : tasks)
+        if (t == h) return true;
+    return false;
+}
+}  // namespace
+
+TEST_CASE("a task registers on the worker it first suspends on and leaves it from any worker",
+          "[runtime][all_tasks]") {
+    // Main keeps its worker busy until all three children have started, so
+    // the other worker runs them and they first suspend (register) there.
+    // The event main then sets wakes two of them into main's worker, where
+    // they finish; the third is left over and cancelled by the shutdown.
+    struct result {
+        bool ran_elsewhere = false, listed = false, listed_after = true;
+        int sum = 0;
+    };
+    std::atomic<int> cancelled{0};
+    const result r = corio::run(
+        [](std::atomic<int>& cancelled_count) -> corio::task<result> {
+            result res;
+            corio::event go;
+            std::atomic<int> started{0};
+            std::atomic<corio::event_loop*> where[3] = {};
+            auto a = corio::create_task(note_loop_then_wait(go, started, where[0]));
+            auto b = corio::create_task(note_loop_then_wait(go, started, where[1]));
+            corio::create_task(note_loop_then_sleep(started, where[2], cancelled_count));
+            while (started.load() < 3) std::this_thread::yield();  // no suspension: the other worker takes all three
+            corio::event_loop* const mine = &corio::get_running_loop();
+            res.ran_elsewhere = where[0] != mine && where[1] != mine && where[2] != mine;
+            // Started is counted just before each suspends: give them turns.
+            for (int i = 0; i < 100'000 && !res.listed; ++i) {
+                const auto tasks = corio::all_tasks();
+                res.listed = lists(tasks, a) && lists(tasks, b);
+                if (!res.listed) co_await corio::yield();
+            }
+            go.set();
+            res.sum = co_await a + co_await b;
+            const auto after = corio::all_tasks();
+            res.listed_after = lists(after, a) || lists(after, b);
+            co_return res;
+        }(cancelled),
+        {.workers = 2});
+    REQUIRE(r.ran_elsewhere);
+    REQUIRE(r.listed);
+    REQUIRE(r.sum == 2);
+    REQUIRE_FALSE(r.listed_after);
+    REQUIRE(cancelled == 1);
 }
 
 TEST_CASE("run_options debug sets every worker loop's debug flag", "[runtime]") {

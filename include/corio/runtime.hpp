@@ -23,8 +23,12 @@
 
 namespace corio {
 
+/// The most workers a runtime can have.
+inline constexpr std::size_t max_workers = 65'535;
+
 struct run_options {
-    /// Worker threads; 0 means one per hardware thread.
+    /// Worker threads; 0 means one per hardware thread. At most
+    /// max_workers (std::invalid_argument beyond).
     std::size_t workers = 0;
     /// Debug mode on every worker loop (event_loop::set_debug); also on
     /// when CORIO_DEBUG=1 is set as the runtime is created.

@@ -94,13 +94,18 @@ struct task_header : schedulable, completion {
     /// by the scheduler), one for the spawn entry until it is popped, one per
     /// task_handle. The block is freed when this reaches 0.
     std::atomic<std::uint32_t> refs{0};
-    bool spawned = false;  // created by create_task (else: awaited lazily, header unused)
-    bool pinned = false;   // never leaves `home`
-    /// In home's registry (all_tasks, shutdown). A task registers when it
-    /// first suspends, so fork-join children that finish in their first
-    /// poll never touch the registry. Written and read only by the polling
-    /// thread (polls are ordered by the state word's acquire/release).
-    bool registered = false;
+    /// Which registry (all_tasks, shutdown) holds the task: 0 for none,
+    /// else 1 + the index, among home's scheduler's loops, of the loop the
+    /// task first suspended on. That loop, not home, so that the tasks one
+    /// spawner hands out to every worker register on the worker that runs
+    /// them and no registry lock is shared by all of them. A task registers
+    /// when it first suspends, so fork-join children that finish in their
+    /// first poll never touch a registry. Written under that registry's
+    /// lock by the polling thread, read by the polling thread only (polls
+    /// are ordered by the state word's acquire/release).
+    std::uint16_t registry = 0;
+    bool spawned : 1 = false;  // created by create_task (else: awaited lazily, header unused)
+    bool pinned : 1 = false;   // never leaves `home`
     /// How the coroutine body ended, for final_suspend: set by the promise's
     /// unhandled_exception (polling thread only). A promise field by
     /// meaning; it lives here because it fits in the padding after the
@@ -111,8 +116,8 @@ struct task_header : schedulable, completion {
     /// read by the next poller after its acquire transition to running.
     std::coroutine_handle<> resume_point;
     std::coroutine_handle<> self;  // the frame; destroyed when refs reaches 0
-    loop_core* home = nullptr;     // loop it was created on: registry, done callbacks, pinning
-    task_header* registry_prev = nullptr;  // links in home's all_tasks registry (under its lock)
+    loop_core* home = nullptr;     // loop it was created on: done callbacks, pinning
+    task_header* registry_prev = nullptr;  // links in its registry (under that registry's lock)
     task_header* registry_next = nullptr;
     std::uint64_t id = 0;
     std::unique_ptr<std::string> name;  // set_name / task_options::name; default "Task-<id>"
