@@ -7,7 +7,11 @@
 namespace corio::detail {
 
 bool sleep_operation::await_suspend(std::coroutine_handle<> h) {
-    if (deadline_ == clock::time_point::min() || deadline_ <= clock::now()) return yield_current(h);
+    // No second clock read: sleep(d > 0) made its deadline from now a moment
+    // ago. Should it pass before the timer is added, the timer fires at the
+    // loop's next look at its timers (each round for a standalone loop; a
+    // worker looks every 61 ticks and whenever it runs out of work).
+    if (deadline_ == clock::time_point::min()) return yield_current(h);
     const std::int64_t gen = arm_wait(h);
     if (gen < 0) return false;
     // The timer keeps the task alive: it may fire on this loop while a

@@ -24,6 +24,8 @@ public:
 
 class sleep_operation {
 public:
+    /// `deadline` is in the future, or time_point::min() for a yield: the
+    /// functions below decide, each with at most one clock read.
     explicit sleep_operation(clock::time_point deadline) noexcept : deadline_(deadline) {}
     sleep_operation(const sleep_operation&) = delete;
     sleep_operation& operator=(const sleep_operation&) = delete;
@@ -51,8 +53,10 @@ inline detail::sleep_operation sleep(clock::duration delay) {
     // No clock read for sleep(0): asyncio code uses it as a bare yield.
     return detail::sleep_operation(delay <= clock::duration::zero() ? clock::time_point::min() : clock::now() + delay);
 }
-/// Suspends the current task until `deadline`.
-inline detail::sleep_operation sleep_until(clock::time_point deadline) { return detail::sleep_operation(deadline); }
+/// Suspends the current task until `deadline` (one already past is yield()).
+inline detail::sleep_operation sleep_until(clock::time_point deadline) {
+    return detail::sleep_operation(deadline <= clock::now() ? clock::time_point::min() : deadline);
+}
 /// Lets every task that is ready run before this one continues.
 inline detail::yield_operation yield() noexcept { return {}; }
 
