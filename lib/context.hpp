@@ -13,8 +13,8 @@ namespace corio::detail {
 struct loop_core;
 
 inline thread_local loop_core* tl_core = nullptr;
-inline thread_local task_header* tl_task = nullptr;
-inline thread_local int tl_budget = 0;
+// tl_task and tl_budget live in corio/detail/task_header.hpp: awaiters'
+// inline fast paths read them.
 inline thread_local int tl_inline_depth = 0;
 /// The task whose first poll this thread runs while no other thread can
 /// reach it (loop_core::run_spawn_entry); null otherwise.

@@ -374,13 +374,8 @@ void keep_cancel_pending() noexcept {
     if (task_header* t = tl_task) t->state.fetch_or(ts::cancel_requested, std::memory_order_relaxed);
 }
 
-void throw_if_cancelled() {
+void throw_if_cancel_taken() {
     if (take_cancel()) throw cancelled_error();
-}
-
-bool consume_budget() noexcept {
-    if (!tl_task) return true;
-    return --tl_budget >= 0;
 }
 
 bool yield_current(std::coroutine_handle<> h) {

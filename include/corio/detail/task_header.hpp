@@ -188,12 +188,28 @@ bool take_cancel() noexcept;
 /// suspension point sees it. The count is left as it is.
 void keep_cancel_pending() noexcept;
 
+/// The task this thread is polling (null outside a poll), and how many
+/// more awaits that poll may complete without suspending. Here rather than
+/// with the rest of the thread's state (lib/context.hpp) so that the checks
+/// below inline into every await_resume and await_ready.
+inline thread_local task_header* tl_task = nullptr;
+inline thread_local int tl_budget = 0;
+
+/// throw_if_cancelled's slow path: throws if take_cancel() consumes a
+/// request (an uncancel() from another thread may have taken it back since
+/// the flag was seen).
+void throw_if_cancel_taken();
+
 /// Throws cancelled_error if the current task has a pending cancellation.
-void throw_if_cancelled();
+inline void throw_if_cancelled() {
+    const task_header* t = tl_task;
+    if (t && (t->state.load(std::memory_order_relaxed) & task_state::cancel_requested)) [[unlikely]]
+        throw_if_cancel_taken();
+}
 
 /// Cooperative budget: true while the current poll may keep going without
 /// suspending (Tokio's coop budget of 128 per poll).
-bool consume_budget() noexcept;
+inline bool consume_budget() noexcept { return !tl_task || --tl_budget >= 0; }
 
 /// Reschedules the current task behind everything already runnable and
 /// suspends it (the body of yield()). Returns false if a cancellation is
