@@ -13,6 +13,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -317,6 +318,58 @@ TEST_CASE("wide forks awaited in any order run every child exactly once", "[runt
     std::size_t wrong = 0;
     for (auto& s : seen) wrong += s.load() != 1;
     REQUIRE(wrong == 0);
+}
+
+TEST_CASE("all_tasks sees every suspended task whichever worker it registered on", "[runtime][stress][all_tasks]") {
+    // Each task registers on the worker that polls it as it first suspends
+    // and leaves that registry from whichever worker completes it. Tasks
+    // sleep a random while first (so they suspend on every worker), then
+    // wait on one event; all_tasks() must then list each exactly once, and
+    // once they have finished, none of them.
+    const std::size_t workers = GENERATE(8, 16);
+    const std::size_t n = scaled(20'000);
+    struct result {
+        std::size_t listed_while_waiting = 0, duplicates = 0, listed_after = 0;
+    };
+    auto root = [n]() -> corio::task<result> {
+        result r;
+        corio::event go;
+        std::atomic<std::size_t> arrived{0};
+        std::vector<corio::task_handle<void>> handles;
+        handles.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            handles.push_back(corio::create_task(
+                [](corio::event& e, std::atomic<std::size_t>& a, std::size_t us) -> corio::task<void> {
+                    co_await corio::sleep(std::chrono::microseconds(us));
+                    ++a;
+                    co_await e.wait();
+                    co_await corio::yield();
+                }(go, arrived, i % 500)));
+        }
+        std::set<const void*> ours;
+        for (const auto& h : handles) ours.insert(h.header());
+        // Arrival is counted just before the wait suspends: give them turns.
+        while (arrived.load() < n) co_await corio::sleep(1ms);
+        for (int attempt = 0; attempt < 10'000 && r.listed_while_waiting < n; ++attempt) {
+            std::set<const void*> seen;
+            r.duplicates = 0;
+            for (const auto& t : corio::all_tasks()) {
+                if (!ours.count(t.header())) continue;
+                if (!seen.insert(t.header()).second) ++r.duplicates;
+            }
+            r.listed_while_waiting = seen.size();
+            if (seen.size() < n) co_await corio::yield();
+        }
+        go.set();
+        for (auto& h : handles) co_await std::move(h);
+        for (const auto& t : corio::all_tasks())
+            if (ours.count(t.header())) ++r.listed_after;
+        co_return r;
+    };
+    const result r = corio::run(root(), {.workers = workers});
+    REQUIRE(r.listed_while_waiting == n);
+    REQUIRE(r.duplicates == 0);
+    REQUIRE(r.listed_after == 0);
 }
 
 TEST_CASE("a runtime shut down while busy cancels and reclaims everything", "[runtime][stress]") {
