@@ -1,6 +1,8 @@
-// What the current thread is doing: which loop it drives, which task it
-// polls, how much cooperative budget that poll has left, and how deep the
-// fork-join fast path has nested polls on this stack.
+// What the current thread is doing: which loop it drives, how deep the
+// fork-join fast path has nested polls on this stack, and which child's
+// first poll it runs unshared. (Which task it polls and that poll's
+// cooperative budget, tl_task and tl_budget, are in
+// corio/detail/task_header.hpp, for awaiters' inline checks.)
 #pragma once
 
 #include <atomic>
@@ -13,8 +15,6 @@ namespace corio::detail {
 struct loop_core;
 
 inline thread_local loop_core* tl_core = nullptr;
-// tl_task and tl_budget live in corio/detail/task_header.hpp: awaiters'
-// inline fast paths read them.
 inline thread_local int tl_inline_depth = 0;
 /// The task whose first poll this thread runs while no other thread can
 /// reach it (loop_core::run_spawn_entry); null otherwise.
