@@ -5,6 +5,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -38,6 +39,14 @@ struct runtime::impl {
     /// Declared after sched and loops: it watches them (null: off).
     std::unique_ptr<detail::stall_detector> stall_watchdog;
     bool stopped = false;
+
+    /// Makes every worker leave its run loop and joins it.
+    void stop_workers() {
+        sched.shutting_down.store(true, std::memory_order_release);
+        sched.unpark_all();
+        for (auto& th : threads) th.join();
+        threads.clear();
+    }
 };
 
 runtime::runtime(run_options options) {
@@ -69,12 +78,22 @@ runtime::runtime(run_options options) {
     }
     impl_->sched.pool_max_threads = options.blocking_pool_max_threads;
     impl_->sched.pool_keep_alive = options.blocking_pool_keep_alive;
-    for (auto& l : impl_->loops) {
-        impl_->threads.emplace_back([core = l->core()] {
-            core->running.store(true, std::memory_order_release);
-            core->run_loop();
-            core->running.store(false, std::memory_order_release);
-        });
+    try {
+        for (auto& l : impl_->loops) {
+            impl_->threads.emplace_back([core = l->core()] {
+                core->running.store(true, std::memory_order_release);
+                core->run_loop();
+                core->running.store(false, std::memory_order_release);
+            });
+        }
+    } catch (const std::system_error& e) {
+        // The system gave fewer threads than asked for (a process or thread
+        // limit): the workers already running must be stopped and joined
+        // before the runtime unwinds, or their std::thread would terminate.
+        const std::size_t started = impl_->threads.size();
+        impl_->stop_workers();
+        throw std::system_error(e.code(), "corio::runtime: could not start worker " + std::to_string(started + 1) +
+                                              " of " + std::to_string(n));
     }
 }
 
@@ -118,9 +137,7 @@ void runtime::shutdown() {
     impl_->sched.shutdown_default_executor(detail::executor_shutdown_timeout);
     // 4. Stop and join the workers; entries still queued are dropped below
     //    (a spawn entry of a task that never ran completes it as cancelled).
-    impl_->sched.shutting_down.store(true, std::memory_order_release);
-    impl_->sched.unpark_all();
-    for (auto& th : impl_->threads) th.join();
+    impl_->stop_workers();
     if (impl_->trace) impl_->trace->write();  // after the join: the buffers' writers are done
     impl_->stall_watchdog.reset();  // kept until here: a stuck cancellation is a stall too
     // 5. Drop what the injection queue still holds (the loops drop their own).

@@ -2,12 +2,18 @@
 #include "corio/runtime.hpp"
 
 #include <catch2/catch.hpp>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <iostream>
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -342,6 +348,40 @@ TEST_CASE("runtime loops are distinct and indexed", "[runtime]") {
 
 TEST_CASE("a runtime refuses more workers than a task can name", "[runtime]") {
     REQUIRE_THROWS_AS(corio::runtime({.workers = corio::max_workers + 1}), std::invalid_argument);
+}
+
+TEST_CASE("a runtime the system gives too few threads throws and leaves none running", "[runtime]") {
+    // A real limit, in a child process: there, as an unprivileged user (root
+    // ignores RLIMIT_NPROC), the process may hold 3 threads, so the third
+    // of 8 workers cannot start. The child reports by exit status: 0 for
+    // the expected error, 1 for no error, 2 for another message, 3 for
+    // another exception; std::terminate (a joinable std::thread destroyed
+    // by the unwinding) would end it by SIGABRT.
+    std::cout.flush();  // nothing buffered may be written twice (TSan's _exit flushes)
+    std::fflush(nullptr);
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(4);
+        const rlimit limit{3, 3};
+        if (setrlimit(RLIMIT_NPROC, &limit) != 0) _exit(5);
+        try {
+            corio::runtime rt({.workers = 8});
+            _exit(1);
+        } catch (const std::system_error& e) {
+            _exit(std::string(e.what()).find("could not start worker") != std::string::npos &&
+                          std::string(e.what()).find(" of 8") != std::string::npos
+                      ? 0
+                      : 2);
+        } catch (...) {
+            _exit(3);
+        }
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    INFO("child status " << status);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
 }
 
 namespace {
