@@ -3,7 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -173,6 +175,56 @@ TEST_CASE("timers with the same deadline run in the order they were added", "[ev
     loop->call_at(when + 1ms, [&] { loop->stop(); });
     loop->run_forever();
     REQUIRE(order == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+}
+
+TEST_CASE("timers added in any order, with ties and cancellations, run by deadline then insertion",
+          "[event_loop][timer]") {
+    // A rising run of deadlines first (the loop keeps those in a FIFO), then
+    // deadlines in random order with many ties (those go to a heap); two in
+    // three are cancelled, which makes the loop rebuild both without them.
+    auto loop = corio::new_event_loop();
+    const auto base = loop->time() + 20ms;
+    std::mt19937 rng(7);
+    struct added {
+        corio::clock::time_point when;
+        int index;
+    };
+    std::vector<added> kept;
+    std::vector<corio::timer_handle> cancelled;
+    std::vector<int> order;
+    for (int i = 0; i < 2000; ++i) {
+        const auto when = base + (i < 500 ? i * 10us : static_cast<int>(rng() % 40) * 250us);
+        auto h = loop->call_at(when, [&order, i] { order.push_back(i); });
+        if (i % 3 == 0) kept.push_back({when, i});
+        else cancelled.push_back(std::move(h));
+    }
+    for (auto& h : cancelled) h.cancel();
+    loop->call_at(base + 11ms, [&] { loop->stop(); });
+    loop->run_forever();
+    std::stable_sort(kept.begin(), kept.end(), [](const added& a, const added& b) { return a.when < b.when; });
+    std::vector<int> expected;
+    for (const auto& k : kept) expected.push_back(k.index);
+    REQUIRE(order == expected);
+}
+
+TEST_CASE("equal deadlines keep insertion order across the loop's rebuild of its timers", "[event_loop][timer]") {
+    // `first` waits behind 100 later timers (so out of the loop's FIFO of
+    // rising deadlines); they are cancelled, the loop's next look at its
+    // timers drops them, and `second`, added then with the same deadline,
+    // starts that FIFO afresh. Insertion order still puts `first` first.
+    auto loop = corio::new_event_loop();
+    std::vector<int> order;
+    const auto when = loop->time() + 5ms;
+    std::vector<corio::timer_handle> far;
+    for (int i = 0; i < 100; ++i) far.push_back(loop->call_at(when + 1s, [] {}));
+    loop->call_at(when, [&] { order.push_back(1); });
+    for (auto& h : far) h.cancel();
+    loop->call_soon([&] {  // a round later: the cancelled ones are gone
+        loop->call_at(when, [&] { order.push_back(2); });
+        loop->call_at(when + 1ms, [&] { loop->stop(); });
+    });
+    loop->run_forever();
+    REQUIRE(order == std::vector<int>{1, 2});
 }
 
 TEST_CASE("a cancelled timer handle never runs its callback", "[event_loop][timer]") {
