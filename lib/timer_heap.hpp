@@ -8,7 +8,7 @@
 // in `run_` joins the back of that FIFO: O(1) in and out. That is the usual
 // case, since a loop's timers come from a few durations (a sleep, a
 // timeout) added to a rising clock: 100,000 one-millisecond sleeps spent
-// 17% of their time sifting a 100,000-entry binary heap. The others go to
+// about 14% of their time popping a 100,000-entry binary heap. The rest go to
 // `heap_`, a binary min-heap. The next timer is the earlier of the two
 // fronts.
 #pragma once
