@@ -2,13 +2,12 @@
 # Scaling run: corio-bench beside Tokio and oneTBB at 1..16 workers, each
 # workload's three runtimes back to back (their order rotated from workload
 # to workload and round to round), so each ratio comes from runs seconds
-# apart. Made for a machine with no toolchain: put this script, corio-bench,
-# the peers' peers-tokio and peers-tbb (from ~/.cache/corio-peers) and a
-# lib/ folder with the shared libraries they need (libtbb.so.12,
-# libstdc++.so.6, libgcc_s.so.1, libssl.so.3, libcrypto.so.3) in one folder
-# and run it there. Prints and appends to $OUT/scaling.tsv the TSV lines of
-# WORKLOADS.md with the round number as a sixth column; stops starting new
-# runs after BUDGET seconds.
+# apart. Made for a machine with no toolchain: pack-scaling.sh (beside
+# this script) puts it, corio-bench, the peers' peers-tokio and peers-tbb
+# and a lib/ folder with the shared libraries they need in one folder, and
+# it runs from there. Prints and appends to $OUT/scaling.tsv the TSV lines
+# of WORKLOADS.md with the round number as a sixth column; stops starting
+# new runs after BUDGET seconds.
 #
 #   OUT=dir ROUNDS=3 WORKERS="1 2 4 8 16" REPS=3 BUDGET=330 ./scaling.sh
 set -u
