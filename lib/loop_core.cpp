@@ -125,7 +125,7 @@ queue_entry loop_core::next_entry() {
         if (queue_entry e = inbox_.pop()) return counters.from_inbox.add(), e;
     }
     if (lifo_slot_.load(std::memory_order_relaxed) != 0) {
-        if (queue_entry e = lifo_slot_.exchange(0, std::memory_order_acquire)) {
+        if (queue_entry e = exchange_lifo_slot(0)) {
             if (++lifo_streak_ <= max_lifo_streak) return counters.from_lifo.add(), e;
             push_local(e);
         }
@@ -207,8 +207,22 @@ void loop_core::push_woken(queue_entry e) {
         push_local(e);
         return;
     }
-    // release: pairs with the acquire exchange of whoever takes the slot.
-    if (queue_entry previous = lifo_slot_.exchange(e, std::memory_order_acq_rel)) push_local(previous);
+    if (queue_entry previous = exchange_lifo_slot(e)) push_local(previous);
+}
+
+queue_entry loop_core::exchange_lifo_slot(queue_entry e) noexcept {
+    // A lone worker's slot is its own: only thieves take from another
+    // loop's slot, and a lone worker has none (search() steals nothing
+    // then). So a load and a store do instead of a locked exchange, two
+    // per wake-up (ping_pong with 1 worker).
+    if (sched.single_loop) {
+        const queue_entry previous = lifo_slot_.load(std::memory_order_relaxed);
+        lifo_slot_.store(e, std::memory_order_relaxed);
+        return previous;
+    }
+    // release: publishes the woken task to a thief that takes it (with an
+    // acquire exchange in steal_from).
+    return lifo_slot_.exchange(e, std::memory_order_acq_rel);
 }
 
 void loop_core::push_pinned(queue_entry e) {

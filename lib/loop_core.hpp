@@ -160,6 +160,8 @@ private:
     queue_entry take_from_remote();
     queue_entry search();
     queue_entry steal_from(loop_core& victim);
+    /// Puts `e` (0: nothing) in the LIFO slot; returns what was there.
+    queue_entry exchange_lifo_slot(queue_entry e) noexcept;
     bool fire_due_timers();
     void merge_incoming_timers();
     void park_until_work();
@@ -171,7 +173,8 @@ private:
 
     local_queue local_;
     /// Runtime only: the task most recently woken by this loop, run next.
-    /// Written by the owner (exchange); taken by thieves (exchange) only
+    /// Written by the owner (exchange; a load and a store for a lone
+    /// worker, which has no thieves); taken by thieves (exchange) only
     /// when they would otherwise sleep.
     std::atomic<queue_entry> lifo_slot_{0};
     unsigned lifo_streak_ = 0;
