@@ -43,14 +43,12 @@ public:
     }
     /// The earliest live deadline, or time_point::max().
     time_point next_deadline() noexcept {
-        drop_cancelled_front();
-        const entry* e = front();
+        const entry* e = live_front();
         return e ? e->when : time_point::max();
     }
     /// Pops one timer due at `now` (reference passes to the caller), or null.
     callback_node* pop_due(time_point now) noexcept {
-        drop_cancelled_front();
-        const entry* e = front();
+        const entry* e = live_front();
         if (!e || e->when > now) return nullptr;
         callback_node* n = e->node;
         pop_front(e);
@@ -112,9 +110,11 @@ private:
             heap_.pop_back();
         }
     }
-    void drop_cancelled_front() noexcept {
-        while (const entry* e = front()) {
-            if (!is_cancelled(*e)) return;
+    /// front(), after releasing the cancelled timers ahead of it.
+    const entry* live_front() noexcept {
+        for (;;) {
+            const entry* e = front();
+            if (!e || !is_cancelled(*e)) return e;
             callback_node* n = e->node;
             pop_front(e);
             n->release();
