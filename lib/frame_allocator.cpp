@@ -8,19 +8,24 @@
 // starts. Only when both are full does a whole list go to the depot, and
 // only when both are empty does a thread take one from there. So a thread
 // whose live frames swing by less than a batch never touches the depot,
-// and a thread that only allocates (one spawning into the runtime from
-// outside) takes back, a batch per lock, the frames the workers freed,
-// instead of racing them for malloc's arena lock once per frame.
+// and a thread that allocates more than it frees (one spawning into the
+// runtime from outside, or the worker running a spawner while others run
+// what it spawns) takes back, a batch per lock, the frames the others
+// freed, instead of racing them for malloc's arena lock once per frame.
 //
-// Past the magazines and the depot, a loop's thread keeps frames in an
-// unbounded per-class reserve. Without it a burst of live frames larger than
-// the caches went through malloc twice per frame, each call taking the
-// arena's lock (two fifths of spawn_join's samples). The reserve is trimmed by
-// its low-water mark: at the end of every decay period, as many frames are
-// owed back to malloc as the reserve never dipped into during it, so a
-// thread whose bursts recur keeps what they need and an idle one keeps
-// nothing. They go back a batch per call, so a loop that has a million to
-// give back looks at its queues between batches.
+// For threads that run no loop the depot holds depot_bound lists per class
+// and the rest goes to malloc. A loop's thread puts every list there: a
+// burst of live frames larger than the caches went through malloc twice per
+// frame otherwise, each call taking the arena's lock (two fifths of
+// spawn_join's samples). The depot is shared rather than kept per thread
+// (as it was) because the thread that frees a burst is often not the one
+// that allocates the next: a spawner's frames are freed by whichever worker
+// drops their last reference. It is trimmed by its low-water mark: at the
+// end of every decay period, as many lists are owed back to malloc as it
+// held untouched through the whole period, so bursts that recur keep what
+// they need and an idle runtime keeps nothing. They go back a batch per
+// call, so a loop with a million to give back looks at its queues between
+// batches; when the last loop stops, the depot is cut back to its bound.
 #include "corio/detail/frame_allocator.hpp"
 
 #include <algorithm>
@@ -38,7 +43,8 @@ namespace {
 constexpr std::size_t granule = 64;
 constexpr std::size_t num_classes = 16;  // frames up to 1 KiB are recycled
 constexpr std::uint32_t batch = 2048;    // frames per list
-constexpr std::size_t depot_batches = 16;  // full lists the depot keeps per class
+constexpr std::size_t depot_bound = 16;  // lists per class kept from threads that run no loop
+static_assert(depot_bound * batch == frame_depot_bound);
 
 struct free_block {
     free_block* next;
@@ -67,47 +73,85 @@ struct frame_list {
     }
 };
 
-/// Full lists shared by all threads. Constant-initialised and trivially
-/// destructible, so it exists before the first frame and after the last
-/// static destructor (frames freed then still find it); what it holds at
-/// exit stays reachable from it.
+/// A list in the depot: its first frame (64 bytes at least) carries the
+/// link to the list below it and the list's length, after the free chain.
+struct stored_list : free_block {
+    stored_list* below;
+    std::uint32_t count;
+};
+
+/// Lists shared by all threads, a stack per class. Constant-initialised and
+/// trivially destructible, so it exists before the first frame and after
+/// the last static destructor (frames freed then still find it); what it
+/// holds at exit stays reachable from it.
 struct frame_depot {
     std::mutex mutex;
-    frame_list lists[num_classes][depot_batches];
-    /// Written under the mutex; read without it as a hint (relaxed: the
+    stored_list* top[num_classes];
+    /// Written under the mutex; read without it as hints (relaxed: the
     /// mutex orders the lists themselves).
-    std::atomic<std::size_t> sizes[num_classes];
+    std::atomic<std::size_t> lists[num_classes];
+    std::atomic<std::size_t> frames_held;
+    /// The fewest lists each class held in the current period: those were
+    /// not needed during the whole of it.
+    std::size_t low[num_classes];
+    /// Lists an ended period left untouched, not yet given back.
+    std::size_t owed[num_classes];
+    reserve_clock::time_point period_end;
+    std::size_t loops;  // threads between open_frame_reserve and close_frame_reserve
 
-    /// Takes `l` (leaving it empty) unless the class is full.
-    bool put(std::size_t c, frame_list& l) noexcept {
+    /// Takes `l` (leaving it empty) unless the class holds `bound` lists.
+    bool put(std::size_t c, frame_list& l, std::size_t bound) noexcept {
         // A glance first: a thread freeing more than it allocates (the
         // consumer side, once the depot is full) checks once per frame.
-        if (sizes[c].load(std::memory_order_relaxed) == depot_batches) return false;
+        if (lists[c].load(std::memory_order_relaxed) >= bound) return false;
         std::lock_guard lock(mutex);
-        const std::size_t n = sizes[c].load(std::memory_order_relaxed);
-        if (n == depot_batches) return false;
-        lists[c][n] = std::exchange(l, frame_list{});
-        sizes[c].store(n + 1, std::memory_order_relaxed);
+        const std::size_t n = lists[c].load(std::memory_order_relaxed);
+        if (n >= bound) return false;
+        auto* s = static_cast<stored_list*>(std::exchange(l.head, nullptr));
+        s->below = top[c];
+        s->count = std::exchange(l.count, 0);
+        top[c] = s;
+        lists[c].store(n + 1, std::memory_order_relaxed);
+        frames_held.store(frames_held.load(std::memory_order_relaxed) + s->count, std::memory_order_relaxed);
         return true;
     }
     /// Moves a list into the empty `l`; false if the class has none.
     bool take(std::size_t c, frame_list& l) noexcept {
-        if (sizes[c].load(std::memory_order_relaxed) == 0) return false;
+        if (lists[c].load(std::memory_order_relaxed) == 0) return false;
         std::lock_guard lock(mutex);
-        const std::size_t n = sizes[c].load(std::memory_order_relaxed);
-        if (n == 0) return false;
-        l = lists[c][n - 1];
-        sizes[c].store(n - 1, std::memory_order_relaxed);
+        if (lists[c].load(std::memory_order_relaxed) == 0) return false;
+        l = pop(c);
         return true;
+    }
+    /// Under the mutex, the class not empty.
+    frame_list pop(std::size_t c) noexcept {
+        stored_list* s = top[c];
+        top[c] = s->below;
+        const std::size_t n = lists[c].load(std::memory_order_relaxed) - 1;
+        lists[c].store(n, std::memory_order_relaxed);
+        frames_held.store(frames_held.load(std::memory_order_relaxed) - s->count, std::memory_order_relaxed);
+        low[c] = std::min(low[c], n);
+        owed[c] = std::min(owed[c], n);
+        return frame_list{s, s->count};
+    }
+    /// Under the mutex, the class not empty: moves the top list onto
+    /// `chain`, to be freed once the mutex is released (free_lists).
+    void pop_onto(std::size_t c, stored_list*& chain) noexcept {
+        const frame_list l = pop(c);
+        auto* s = static_cast<stored_list*>(l.head);
+        s->below = chain;
+        s->count = l.count;
+        chain = s;
     }
     std::size_t frames(std::size_t c) noexcept {
         std::lock_guard lock(mutex);
         std::size_t n = 0;
-        for (std::size_t i = 0; i < sizes[c].load(std::memory_order_relaxed); ++i) n += lists[c][i].count;
+        for (const stored_list* s = top[c]; s; s = s->below) n += s->count;
         return n;
     }
 };
 static_assert(std::is_trivially_destructible_v<frame_depot>);
+static_assert(sizeof(stored_list) <= granule);
 constinit frame_depot depot{};
 
 // The lists are plain data, constant-initialised: accessing a thread_local
@@ -117,14 +161,7 @@ constinit frame_depot depot{};
 struct frame_cache {
     frame_list loaded[num_classes];
     frame_list spare[num_classes];  // empty, or full (batch frames)
-    frame_list reserve[num_classes];  // unbounded; only while `reserving`
-    /// The fewest frames each reserve held in the current period: those
-    /// were not needed during the whole of it.
-    std::uint32_t reserve_low[num_classes];
-    /// Frames an ended period left untouched, not yet given back.
-    std::uint32_t reserve_owed[num_classes];
-    reserve_clock::time_point period_end;
-    bool reserving;
+    bool reserving;  // a loop runs on this thread: the depot takes all it gives
     bool cleanup_registered;
     bool closed;  // the thread is exiting: no more caching (a loop destroyed
                   // at thread exit still frees frames afterwards)
@@ -133,7 +170,17 @@ thread_local constinit frame_cache cache{};
 
 /// Gives `l` to the depot, or back to malloc when the depot has no room.
 void retire(std::size_t c, frame_list& l) noexcept {
-    if (l.count != 0 && !depot.put(c, l)) l.free_all();
+    if (l.count != 0 && !depot.put(c, l, depot_bound)) l.free_all();
+}
+
+/// Frees the lists chained below `s` (taken out of the depot).
+void free_lists(stored_list* s) noexcept {
+    while (s) {
+        stored_list* const below = s->below;
+        frame_list l{s, s->count};
+        l.free_all();
+        s = below;
+    }
 }
 
 struct cache_cleanup {
@@ -172,11 +219,6 @@ namespace {
         if (loaded.count == 0) {
             if (cache.spare[c].count != 0) {
                 loaded = std::exchange(cache.spare[c], frame_list{});
-            } else if (frame_list& reserve = cache.reserve[c]; reserve.count != 0) {
-                void* p = reserve.pop();
-                cache.reserve_low[c] = std::min(cache.reserve_low[c], reserve.count);
-                cache.reserve_owed[c] = std::min(cache.reserve_owed[c], reserve.count);
-                return p;
             } else if (!cache.closed && depot.take(c, loaded)) {
                 // A thread that only allocates holds frames now too.
                 register_cleanup();
@@ -197,12 +239,11 @@ namespace {
     frame_list& loaded = cache.loaded[c];
     if (loaded.count == batch) {
         frame_list& spare = cache.spare[c];
-        if (spare.count != 0 && !depot.put(c, spare)) {
-            // Every list is full: this frame goes to the reserve, or back to
-            // malloc while it is still in cache (freeing a whole list would
-            // touch it again).
-            if (cache.reserving) cache.reserve[c].push(p);
-            else ::operator delete(p);
+        if (spare.count != 0 && !depot.put(c, spare, cache.reserving ? SIZE_MAX : depot_bound)) {
+            // A thread without a loop, the depot full: this frame goes back
+            // to malloc while it is still in cache (freeing a whole list
+            // would touch it again).
+            ::operator delete(p);
             return;
         }
         spare = std::exchange(loaded, frame_list{});
@@ -241,49 +282,63 @@ std::size_t frames_in_depot(std::size_t size) noexcept {
     return c < num_classes ? depot.frames(c) : 0;
 }
 
+std::size_t frames_in_depot() noexcept { return depot.frames_held.load(std::memory_order_relaxed); }
+
 void open_frame_reserve() noexcept {
-    if (cache.closed) return;
+    if (cache.closed || cache.reserving) return;
     register_cleanup();
     cache.reserving = true;
+    std::lock_guard lock(depot.mutex);
+    ++depot.loops;
 }
 
 reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept {
-    if (now >= cache.period_end) {  // what the ended period left untouched is owed back
-        cache.period_end = now + frame_reserve_decay;
-        for (std::size_t c = 0; c < num_classes; ++c) {
-            cache.reserve_owed[c] = cache.reserve_low[c];
-            cache.reserve_low[c] = cache.reserve[c].count;
-        }
-    }
-    std::uint32_t budget = frame_reserve_trim_batch;
+    stored_list* trimmed = nullptr;
     bool owing = false;
-    bool kept = false;
-    for (std::size_t c = 0; c < num_classes; ++c) {
-        frame_list& reserve = cache.reserve[c];
-        const std::uint32_t n = std::min(cache.reserve_owed[c], budget);
-        for (std::uint32_t i = 0; i < n; ++i) ::operator delete(reserve.pop());
-        budget -= n;
-        cache.reserve_owed[c] -= n;
-        cache.reserve_low[c] = std::min(cache.reserve_low[c], reserve.count);
-        owing = owing || cache.reserve_owed[c] != 0;
-        kept = kept || reserve.count != 0;
+    reserve_clock::time_point next = reserve_clock::time_point::max();
+    {
+        std::lock_guard lock(depot.mutex);
+        // A period end more than a period away: the clock went back (tests
+        // call this with times of their own); start afresh.
+        if (now >= depot.period_end || depot.period_end - now > frame_reserve_decay) {
+            // What the ended period left untouched is owed back.
+            depot.period_end = now + frame_reserve_decay;
+            for (std::size_t c = 0; c < num_classes; ++c) {
+                depot.owed[c] = depot.low[c];
+                depot.low[c] = depot.lists[c].load(std::memory_order_relaxed);
+            }
+        }
+        std::size_t budget = frame_reserve_trim_batch;
+        for (std::size_t c = 0; c < num_classes; ++c) {
+            while (depot.owed[c] != 0 && budget >= depot.top[c]->count) {
+                --depot.owed[c];
+                budget -= depot.top[c]->count;
+                depot.pop_onto(c, trimmed);
+            }
+            owing = owing || depot.owed[c] != 0;
+        }
+        if (owing) next = now;
+        else if (depot.frames_held.load(std::memory_order_relaxed) != 0) next = depot.period_end;
     }
-    if (owing) return now;
-    return kept ? cache.period_end : reserve_clock::time_point::max();
+    free_lists(trimmed);  // outside the lock: a million frees take milliseconds
+    return next;
 }
 
 void close_frame_reserve() noexcept {
+    if (!cache.reserving) return;
     cache.reserving = false;
-    for (std::size_t c = 0; c < num_classes; ++c) {
-        cache.reserve[c].free_all();
-        cache.reserve_low[c] = cache.reserve_owed[c] = 0;
+    stored_list* trimmed = nullptr;
+    {
+        std::lock_guard lock(depot.mutex);
+        if (--depot.loops == 0) {
+            // No loop is left to trim the depot: back to what threads
+            // without one may leave there.
+            for (std::size_t c = 0; c < num_classes; ++c) {
+                while (depot.lists[c].load(std::memory_order_relaxed) > depot_bound) depot.pop_onto(c, trimmed);
+            }
+        }
     }
-}
-
-std::size_t frames_in_reserve() noexcept {
-    std::size_t n = 0;
-    for (const frame_list& reserve : cache.reserve) n += reserve.count;
-    return n;
+    free_lists(trimmed);
 }
 
 }  // namespace corio::detail

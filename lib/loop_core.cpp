@@ -350,17 +350,20 @@ bool loop_core::has_work_seq_cst() const noexcept {
 
 void loop_core::park_until_work() {
     merge_incoming_timers();
-    // Frames kept for the next burst go back to malloc once they have lain
-    // unused for a decay period: a sleeper wakes for that as for a timer.
-    // While more are owed than one call gives back, look for work between
-    // the batches instead of sleeping. An empty reserve (an IO loop's usual
-    // state) costs no clock read.
+    // Frames the depot keeps for the next burst go back to malloc once they
+    // have lain unused for a decay period: a sleeper wakes for that as for
+    // a timer. While more are owed than one call gives back, look for work
+    // between the batches instead of sleeping. An empty depot (an IO
+    // server's usual state) costs no clock read. The depot is shared: a
+    // loop asks it again only when the time it was told comes, not at
+    // every park (spawn_remote's workers park thousands of times a run).
     auto deadline = timers_.next_deadline();
-    if (frames_in_reserve() != 0) {
+    if (frames_in_depot() != 0) {
         const auto now = reserve_clock::now();
-        const auto trim_at = decay_frame_reserve(now);
-        if (trim_at <= now) return;
-        deadline = std::min(deadline, trim_at);
+        if (now >= next_depot_trim_ || next_depot_trim_ == reserve_clock::time_point::max())
+            next_depot_trim_ = decay_frame_reserve(now);
+        if (next_depot_trim_ <= now) return;
+        deadline = std::min(deadline, next_depot_trim_);
     }
     // Sleep protocol (idle_set.hpp), sleeper's side. The protocol needs only
     // the last searcher to re-check; every sleeper does, because a loop that

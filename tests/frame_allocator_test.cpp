@@ -1,11 +1,13 @@
 // The frame allocator's depot: frames one thread frees beyond its own lists
-// reach a thread that only allocates; and a loop's reserve, which keeps the
-// rest until they lie unused for a decay period (lib/frame_allocator.cpp).
+// reach a thread that only allocates; while loops run it keeps all they give
+// it until the frames lie unused for a decay period, and when the last loop
+// stops it keeps only its bound (lib/frame_allocator.cpp).
 #include "corio/detail/frame_allocator.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -25,10 +27,11 @@ using corio::detail::allocate_frame;
 using corio::detail::close_frame_reserve;
 using corio::detail::deallocate_frame;
 using corio::detail::decay_frame_reserve;
+using corio::detail::frame_depot_bound;
 using corio::detail::frame_reserve_decay;
 using corio::detail::frames_in_depot;
-using corio::detail::frames_in_reserve;
 using corio::detail::open_frame_reserve;
+using corio::detail::reserve_clock;
 
 // The largest recycled class (961 to 1024 bytes): no frame of the library's
 // own idle threads is that big, so only this test moves the depot's count.
@@ -78,119 +81,145 @@ TEST_CASE("frames freed on one thread are reused by a thread that only allocates
 
 namespace {
 
-/// Frees `frames` on a thread keeping a reserve; more than its lists and the
-/// depot can hold, so the reserve takes the rest.
-struct freed_past_the_caches {
+/// Takes every frame of the test's class out of the depot, so that counts
+/// start from zero, and puts them back at the end.
+struct depot_drained {
+    std::vector<void*> held;
+    depot_drained() {
+        std::thread([&] {
+            while (frames_in_depot(frame_size) > 0) held.push_back(allocate_frame(frame_size));
+        }).join();
+    }
+    ~depot_drained() {
+        std::thread([&] {
+            for (void* p : held) deallocate_frame(p, frame_size);
+        }).join();
+    }
+};
+
+/// Allocates `count` frames and frees them on this thread: what its own
+/// lists cannot hold goes to the depot, whole lists at a time.
+struct freed_past_the_lists {
     std::vector<void*> frames;
     std::size_t depot_gain = 0;
-    std::size_t reserved = 0;
 
-    explicit freed_past_the_caches(std::size_t count) {
+    explicit freed_past_the_lists(std::size_t count) {
         for (std::size_t i = 0; i < count; ++i) frames.push_back(allocate_frame(frame_size));
         const std::size_t depot_before = frames_in_depot(frame_size);
         for (void* p : frames) deallocate_frame(p, frame_size);
         depot_gain = frames_in_depot(frame_size) - depot_before;
-        reserved = frames_in_reserve();
     }
-    /// Frames the thread's own lists took: those come back first.
-    std::size_t in_lists() const { return frames.size() - depot_gain - reserved; }
 };
+
+/// Allocates on this (loop) thread until a list comes out of the depot,
+/// then frees it all again: the depot holds what it held, but its low-water
+/// mark for the period has dipped by a list.
+void dip_into_depot() {
+    const std::size_t before = frames_in_depot(frame_size);
+    std::vector<void*> dip;
+    while (frames_in_depot(frame_size) == before) dip.push_back(allocate_frame(frame_size));
+    for (void* p : dip) deallocate_frame(p, frame_size);
+}
+
+/// A time no earlier period reaches: the depot's periods start afresh there.
+reserve_clock::time_point far_ahead() { return reserve_clock::now() + std::chrono::hours(1); }
 
 }  // namespace
 
-TEST_CASE("a loop's thread keeps frames past its lists and takes them back before the depot's", "[frame_allocator]") {
+TEST_CASE("a loop's thread gives the depot every list its own cannot hold, for any thread to take back",
+          "[frame_allocator]") {
+    depot_drained drained;
     std::thread([] {
         open_frame_reserve();
-        freed_past_the_caches freed(100'000);
-        REQUIRE(freed.reserved > 10'000);
-        REQUIRE(freed.in_lists() > 0);
+        freed_past_the_lists freed(100'000);
+        // Past the bound kept from threads that run no loop.
+        REQUIRE(freed.depot_gain > frame_depot_bound);
+        CHECK(frames_in_depot(frame_size) == freed.depot_gain);
 
-        // Its lists first, then the reserve; the depot is left alone for
-        // threads that have nothing of their own.
-        const std::set<void*> mine(freed.frames.begin(), freed.frames.end());
-        const std::size_t depot_now = frames_in_depot(frame_size);
+        // A thread that only allocates (a spawner whose tasks other workers
+        // ran and freed) gets every one of them back: no malloc.
         std::vector<void*> again;
-        for (std::size_t i = 0; i < freed.in_lists() + freed.reserved; ++i)
-            again.push_back(allocate_frame(frame_size));
-        CHECK(frames_in_reserve() == 0);
-        CHECK(frames_in_depot(frame_size) == depot_now);
+        std::thread([&] {
+            for (std::size_t i = 0; i < freed.depot_gain; ++i) again.push_back(allocate_frame(frame_size));
+        }).join();
+        CHECK(frames_in_depot(frame_size) == 0);
+        const std::set<void*> mine(freed.frames.begin(), freed.frames.end());
         std::size_t recycled = 0;
         for (void* p : again) recycled += mine.count(p);
         CHECK(recycled == again.size());
 
         for (void* p : again) deallocate_frame(p, frame_size);
+        CHECK(frames_in_depot(frame_size) > frame_depot_bound);
+        // The last loop stopped: the depot keeps no more than its bound.
         close_frame_reserve();
-        CHECK(frames_in_reserve() == 0);
-        // Closed: what the lists and depot cannot take goes back to malloc.
-        freed_past_the_caches after_close(100'000);
-        CHECK(after_close.reserved == 0);
+        CHECK(frames_in_depot(frame_size) == frame_depot_bound);
+        // And a thread without a loop fills it no further.
+        freed_past_the_lists after_close(100'000);
+        CHECK(frames_in_depot(frame_size) == frame_depot_bound);
     }).join();
 }
 
-TEST_CASE("reserved frames go back to malloc once they lie unused for a decay period", "[frame_allocator]") {
-    using corio::detail::reserve_clock;
+TEST_CASE("the depot gives frames back to malloc once they lie unused for a decay period", "[frame_allocator]") {
+    depot_drained drained;
     std::thread([] {
         open_frame_reserve();
-        const auto t0 = reserve_clock::now();
-        // The first call starts the first period.
-        CHECK(decay_frame_reserve(t0) == reserve_clock::time_point::max());
-        // Fewer than one call gives back, whatever the depot held before.
-        freed_past_the_caches freed(60'000);
-        const std::size_t reserved = freed.reserved;
-        REQUIRE(reserved > 10'000);
-        REQUIRE(reserved < corio::detail::frame_reserve_trim_batch);
+        const auto t0 = far_ahead();
+        decay_frame_reserve(t0);  // a period that starts without the test's frames
+        freed_past_the_lists freed(60'000);
+        const std::size_t kept = freed.depot_gain;
+        REQUIRE(kept > 20'000);
+        REQUIRE(kept < corio::detail::frame_reserve_trim_batch);
         CHECK(decay_frame_reserve(t0 + frame_reserve_decay / 2) == t0 + frame_reserve_decay);
-        CHECK(frames_in_reserve() == reserved);
+        CHECK(frames_in_depot(frame_size) == kept);
 
-        // The first period began with an empty reserve: nothing lay unused
-        // through all of it.
+        // The first period began without them: none lay unused through all
+        // of it.
         const auto t1 = t0 + frame_reserve_decay;
         CHECK(decay_frame_reserve(t1) == t1 + frame_reserve_decay);
-        CHECK(frames_in_reserve() == reserved);
-        // In the second the thread dips `used` frames into its reserve.
-        const std::size_t used = 1'000;
-        std::vector<void*> dip;
-        for (std::size_t i = 0; i < freed.in_lists() + used; ++i) dip.push_back(allocate_frame(frame_size));
-        CHECK(frames_in_reserve() == reserved - used);
-        for (void* p : dip) deallocate_frame(p, frame_size);
-        CHECK(frames_in_reserve() == reserved);
+        CHECK(frames_in_depot(frame_size) == kept);
+        // In the second, a list is taken out and put back.
+        dip_into_depot();
+        CHECK(frames_in_depot(frame_size) == kept);
 
-        // The frames never touched go; the dip's stay one more period.
+        // The lists never touched go; one list stays one more period.
         const auto t2 = t1 + frame_reserve_decay;
         CHECK(decay_frame_reserve(t2 - 1ms) == t2);
-        CHECK(frames_in_reserve() == reserved);
-        CHECK(decay_frame_reserve(t2) == t2 + frame_reserve_decay);
-        CHECK(frames_in_reserve() == used);
-        CHECK(decay_frame_reserve(t2 + frame_reserve_decay) == reserve_clock::time_point::max());
-        CHECK(frames_in_reserve() == 0);
+        CHECK(frames_in_depot(frame_size) == kept);
+        decay_frame_reserve(t2);
+        const std::size_t left = frames_in_depot(frame_size);
+        CHECK(left == 2048);
+        decay_frame_reserve(t2 + frame_reserve_decay);
+        CHECK(frames_in_depot(frame_size) == 0);
         close_frame_reserve();
     }).join();
 }
 
-TEST_CASE("a large reserve goes back a batch per call, each call asking to be called again at once", "[frame_allocator]") {
-    using corio::detail::reserve_clock;
+TEST_CASE("a large depot goes back a batch per call, each call asking to be called again at once",
+          "[frame_allocator]") {
+    depot_drained drained;
     std::thread([] {
         open_frame_reserve();
-        const auto t0 = reserve_clock::now();
-        CHECK(decay_frame_reserve(t0) == reserve_clock::time_point::max());
-        freed_past_the_caches freed(300'000);
+        const auto t0 = far_ahead() + std::chrono::hours(1);
+        decay_frame_reserve(t0);
+        freed_past_the_lists freed(300'000);
         const std::size_t batch = corio::detail::frame_reserve_trim_batch;
-        REQUIRE(freed.reserved > 3 * batch);
+        REQUIRE(freed.depot_gain > 3 * batch);
         const auto t1 = t0 + frame_reserve_decay;
-        CHECK(decay_frame_reserve(t1) == t1 + frame_reserve_decay);  // nothing lay unused through the first
+        decay_frame_reserve(t1);  // nothing lay unused through the first period
+        CHECK(frames_in_depot(frame_size) == freed.depot_gain);
 
         const auto t2 = t1 + frame_reserve_decay;
         std::size_t calls = 0;
         auto next = t2;
         while (next == t2) {
-            const std::size_t before = frames_in_reserve();
+            const std::size_t before = frames_in_depot();
             next = decay_frame_reserve(t2);
             ++calls;
-            CHECK(before - frames_in_reserve() == std::min(before, batch));
+            CHECK(before - frames_in_depot() <= batch);
         }
-        CHECK(next == reserve_clock::time_point::max());
-        CHECK(frames_in_reserve() == 0);
-        CHECK(calls == (freed.reserved + batch - 1) / batch);
+        CHECK(next > t2);
+        CHECK(frames_in_depot(frame_size) == 0);
+        CHECK(calls >= (freed.depot_gain + batch - 1) / batch);
         close_frame_reserve();
     }).join();
 }
@@ -213,24 +242,25 @@ constexpr std::uint64_t burst_sum = burst_size * (burst_size - 1) / 2;
 
 }  // namespace
 
-TEST_CASE("a worker's frame reserve empties while it idles", "[frame_allocator][runtime]") {
+TEST_CASE("the frame depot empties while a worker idles", "[frame_allocator][runtime]") {
     corio::runtime rt({.workers = 1});
     const bool emptied = rt.run_until_complete([]() -> corio::task<bool> {
         REQUIRE(co_await burst(burst_size) == burst_sum);
-        REQUIRE(frames_in_reserve() > 0);  // this task runs on the worker's thread
+        REQUIRE(frames_in_depot() > frame_depot_bound);
         // Each sleep parks the worker, which wakes to trim as for a timer.
-        for (int i = 0; i < 300 && frames_in_reserve() != 0; ++i) co_await corio::sleep(100ms);
-        co_return frames_in_reserve() == 0;
+        for (int i = 0; i < 300 && frames_in_depot() != 0; ++i) co_await corio::sleep(100ms);
+        co_return frames_in_depot() == 0;
     }());
     CHECK(emptied);
 }
 
-TEST_CASE("a standalone loop gives its frame reserve back when it stops running", "[frame_allocator][event_loop]") {
+TEST_CASE("a standalone loop cuts the frame depot back to its bound when it stops running",
+          "[frame_allocator][event_loop]") {
     auto loop = corio::new_event_loop();
-    const std::size_t reserved = loop->run_until_complete([]() -> corio::task<std::size_t> {
+    const std::size_t kept = loop->run_until_complete([]() -> corio::task<std::size_t> {
         REQUIRE(co_await burst(burst_size) == burst_sum);
-        co_return frames_in_reserve();
+        co_return frames_in_depot();
     }());
-    CHECK(reserved > 0);
-    CHECK(frames_in_reserve() == 0);
+    CHECK(kept > frame_depot_bound);
+    for (std::size_t size = 64; size <= 1024; size += 64) CHECK(frames_in_depot(size) <= frame_depot_bound);
 }

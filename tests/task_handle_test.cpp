@@ -108,6 +108,63 @@ TEST_CASE("a task handle of a move-only result moves it out when awaited", "[tas
     REQUIRE(v == 4);
 }
 
+namespace {
+/// Its parameter lives in its frame: counted::alive() shows whether the
+/// frame still exists.
+corio::task<int> holding(counted, int v) {
+    co_await corio::yield();
+    co_return v;
+}
+}  // namespace
+
+TEST_CASE("awaiting a handle as an rvalue frees the task at once if the handle held its last reference",
+          "[task_handle][counted]") {
+    counted::reset();
+    {
+        auto loop = corio::new_event_loop();
+        loop->run_until_complete([]() -> corio::task<void> {
+            auto h = corio::create_task(holding(counted(1), 5));
+            const int v = co_await std::move(h);
+            CHECK(v == 5);
+            CHECK(!h);  // its reference went with the task
+            CHECK(counted::alive() == 0);
+            // Awaiting it again is a clear error, not a read of freed memory.
+            bool threw = false;
+            try {
+                (void)co_await std::move(h);
+            } catch (const corio::invalid_state_error&) {
+                threw = true;
+            }
+            CHECK(threw);
+
+            // Another handle still refers to it: this one keeps its reference.
+            auto shared = corio::create_task(holding(counted(2), 6));
+            auto other = shared;
+            const int w = co_await std::move(shared);
+            CHECK(w == 6);
+            CHECK(shared);
+            CHECK(counted::alive() == 1);
+            CHECK(other.result() == 6);
+        }());
+    }
+    CHECK(counted::alive() == 0);
+}
+
+TEST_CASE("rvalue awaits of many handles free every task exactly once on any worker", "[task_handle][counted]") {
+    counted::reset();
+    const int sum = corio::run(
+        []() -> corio::task<int> {
+            std::vector<corio::task_handle<int>> handles;
+            for (int i = 0; i < 1000; ++i) handles.push_back(corio::create_task(holding(counted(i), i)));
+            int total = 0;
+            for (auto& h : handles) total += co_await std::move(h);
+            co_return total;
+        }(),
+        corio::run_options{.workers = 4});
+    CHECK(sum == 999 * 1000 / 2);
+    CHECK(counted::alive() == 0);
+}
+
 TEST_CASE("a task handle's done callback runs with the handle, and can be removed", "[task_handle][callback]") {
     auto loop = corio::new_event_loop();
     auto h = loop->create_task(value_after_yield(6));
