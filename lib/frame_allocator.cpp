@@ -96,8 +96,8 @@ struct frame_depot {
     std::size_t low[num_classes];
     /// Lists an ended period left untouched, not yet given back.
     std::size_t owed[num_classes];
-    reserve_clock::time_point period_end;
-    std::size_t loops;  // threads between open_frame_reserve and close_frame_reserve
+    depot_clock::time_point period_end;
+    std::size_t loops;  // threads between frame_depot_loop_started and frame_depot_loop_stopped
 
     /// Takes `l` (leaving it empty) unless the class holds `bound` lists.
     bool put(std::size_t c, frame_list& l, std::size_t bound) noexcept {
@@ -161,7 +161,7 @@ constinit frame_depot depot{};
 struct frame_cache {
     frame_list loaded[num_classes];
     frame_list spare[num_classes];  // empty, or full (batch frames)
-    bool reserving;  // a loop runs on this thread: the depot takes all it gives
+    bool in_loop;  // a loop runs on this thread: the depot takes all it gives
     bool cleanup_registered;
     bool closed;  // the thread is exiting: no more caching (a loop destroyed
                   // at thread exit still frees frames afterwards)
@@ -186,7 +186,7 @@ void free_lists(stored_list* s) noexcept {
 struct cache_cleanup {
     ~cache_cleanup() {
         cache.closed = true;
-        close_frame_reserve();
+        frame_depot_loop_stopped();
         for (std::size_t c = 0; c < num_classes; ++c) {
             retire(c, cache.loaded[c]);
             retire(c, cache.spare[c]);
@@ -239,7 +239,7 @@ namespace {
     frame_list& loaded = cache.loaded[c];
     if (loaded.count == batch) {
         frame_list& spare = cache.spare[c];
-        if (spare.count != 0 && !depot.put(c, spare, cache.reserving ? SIZE_MAX : depot_bound)) {
+        if (spare.count != 0 && !depot.put(c, spare, cache.in_loop ? SIZE_MAX : depot_bound)) {
             // A thread without a loop, the depot full: this frame goes back
             // to malloc while it is still in cache (freeing a whole list
             // would touch it again).
@@ -284,31 +284,31 @@ std::size_t frames_in_depot(std::size_t size) noexcept {
 
 std::size_t frames_in_depot() noexcept { return depot.frames_held.load(std::memory_order_relaxed); }
 
-void open_frame_reserve() noexcept {
-    if (cache.closed || cache.reserving) return;
+void frame_depot_loop_started() noexcept {
+    if (cache.closed || cache.in_loop) return;
     register_cleanup();
-    cache.reserving = true;
+    cache.in_loop = true;
     std::lock_guard lock(depot.mutex);
     ++depot.loops;
 }
 
-reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept {
+depot_clock::time_point decay_frame_depot(depot_clock::time_point now) noexcept {
     stored_list* trimmed = nullptr;
     bool owing = false;
-    reserve_clock::time_point next = reserve_clock::time_point::max();
+    depot_clock::time_point next = depot_clock::time_point::max();
     {
         std::lock_guard lock(depot.mutex);
         // A period end more than a period away: the clock went back (tests
         // call this with times of their own); start afresh.
-        if (now >= depot.period_end || depot.period_end - now > frame_reserve_decay) {
+        if (now >= depot.period_end || depot.period_end - now > frame_depot_decay) {
             // What the ended period left untouched is owed back.
-            depot.period_end = now + frame_reserve_decay;
+            depot.period_end = now + frame_depot_decay;
             for (std::size_t c = 0; c < num_classes; ++c) {
                 depot.owed[c] = depot.low[c];
                 depot.low[c] = depot.lists[c].load(std::memory_order_relaxed);
             }
         }
-        std::size_t budget = frame_reserve_trim_batch;
+        std::size_t budget = frame_depot_trim_batch;
         for (std::size_t c = 0; c < num_classes; ++c) {
             while (depot.owed[c] != 0 && budget >= depot.top[c]->count) {
                 --depot.owed[c];
@@ -324,9 +324,9 @@ reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noe
     return next;
 }
 
-void close_frame_reserve() noexcept {
-    if (!cache.reserving) return;
-    cache.reserving = false;
+void frame_depot_loop_stopped() noexcept {
+    if (!cache.in_loop) return;
+    cache.in_loop = false;
     stored_list* trimmed = nullptr;
     {
         std::lock_guard lock(depot.mutex);

@@ -44,13 +44,13 @@ loop_core::~loop_core() {
 void loop_core::run_loop() {
     loop_core* const saved_core = tl_core;
     tl_core = this;
-    if (!saved_core) open_frame_reserve();
+    if (!saved_core) frame_depot_loop_started();
     counters.start_busy(worker_counters::now_ns());
     if (sched.asyncio_order) run_rounds();
     else run_worker();
     counters.end_busy(worker_counters::now_ns());
     if (trace) trace->exit(trace_clock::now());
-    if (!saved_core) close_frame_reserve();
+    if (!saved_core) frame_depot_loop_stopped();
     tl_core = saved_core;
 }
 
@@ -359,9 +359,9 @@ void loop_core::park_until_work() {
     // every park (spawn_remote's workers park thousands of times a run).
     auto deadline = timers_.next_deadline();
     if (frames_in_depot() != 0) {
-        const auto now = reserve_clock::now();
-        if (now >= next_depot_trim_ || next_depot_trim_ == reserve_clock::time_point::max())
-            next_depot_trim_ = decay_frame_reserve(now);
+        const auto now = depot_clock::now();
+        if (now >= next_depot_trim_ || next_depot_trim_ == depot_clock::time_point::max())
+            next_depot_trim_ = decay_frame_depot(now);
         if (next_depot_trim_ <= now) return;
         deadline = std::min(deadline, next_depot_trim_);
     }

@@ -202,8 +202,8 @@ private:
     std::atomic<bool> has_incoming_timers_{false};
     bool searching_ = false;
     /// When park_until_work next asks the frame depot to trim (what
-    /// decay_frame_reserve returned last).
-    reserve_clock::time_point next_depot_trim_{};
+    /// decay_frame_depot returned last).
+    depot_clock::time_point next_depot_trim_{};
     /// When debug mode timed the current outermost entry, its start
     /// (worker_counters::now_ns); 0 when it did not. Driving thread only.
     std::uint64_t entry_started_ns_ = 0;

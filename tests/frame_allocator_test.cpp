@@ -24,14 +24,14 @@ using namespace std::chrono_literals;
 namespace {
 
 using corio::detail::allocate_frame;
-using corio::detail::close_frame_reserve;
+using corio::detail::frame_depot_loop_stopped;
 using corio::detail::deallocate_frame;
-using corio::detail::decay_frame_reserve;
+using corio::detail::decay_frame_depot;
 using corio::detail::frame_depot_bound;
-using corio::detail::frame_reserve_decay;
+using corio::detail::frame_depot_decay;
 using corio::detail::frames_in_depot;
-using corio::detail::open_frame_reserve;
-using corio::detail::reserve_clock;
+using corio::detail::frame_depot_loop_started;
+using corio::detail::depot_clock;
 
 // The largest recycled class (961 to 1024 bytes): no frame of the library's
 // own idle threads is that big, so only this test moves the depot's count.
@@ -122,7 +122,7 @@ void dip_into_depot() {
 }
 
 /// A time no earlier period reaches: the depot's periods start afresh there.
-reserve_clock::time_point far_ahead() { return reserve_clock::now() + std::chrono::hours(1); }
+depot_clock::time_point far_ahead() { return depot_clock::now() + std::chrono::hours(1); }
 
 }  // namespace
 
@@ -130,7 +130,7 @@ TEST_CASE("a loop's thread gives the depot every list its own cannot hold, for a
           "[frame_allocator]") {
     depot_drained drained;
     std::thread([] {
-        open_frame_reserve();
+        frame_depot_loop_started();
         freed_past_the_lists freed(100'000);
         // Past the bound kept from threads that run no loop.
         REQUIRE(freed.depot_gain > frame_depot_bound);
@@ -151,7 +151,7 @@ TEST_CASE("a loop's thread gives the depot every list its own cannot hold, for a
         for (void* p : again) deallocate_frame(p, frame_size);
         CHECK(frames_in_depot(frame_size) > frame_depot_bound);
         // The last loop stopped: the depot keeps no more than its bound.
-        close_frame_reserve();
+        frame_depot_loop_stopped();
         CHECK(frames_in_depot(frame_size) == frame_depot_bound);
         // And a thread without a loop fills it no further.
         freed_past_the_lists after_close(100'000);
@@ -162,35 +162,35 @@ TEST_CASE("a loop's thread gives the depot every list its own cannot hold, for a
 TEST_CASE("the depot gives frames back to malloc once they lie unused for a decay period", "[frame_allocator]") {
     depot_drained drained;
     std::thread([] {
-        open_frame_reserve();
+        frame_depot_loop_started();
         const auto t0 = far_ahead();
-        decay_frame_reserve(t0);  // a period that starts without the test's frames
+        decay_frame_depot(t0);  // a period that starts without the test's frames
         freed_past_the_lists freed(60'000);
         const std::size_t kept = freed.depot_gain;
         REQUIRE(kept > 20'000);
-        REQUIRE(kept < corio::detail::frame_reserve_trim_batch);
-        CHECK(decay_frame_reserve(t0 + frame_reserve_decay / 2) == t0 + frame_reserve_decay);
+        REQUIRE(kept < corio::detail::frame_depot_trim_batch);
+        CHECK(decay_frame_depot(t0 + frame_depot_decay / 2) == t0 + frame_depot_decay);
         CHECK(frames_in_depot(frame_size) == kept);
 
         // The first period began without them: none lay unused through all
         // of it.
-        const auto t1 = t0 + frame_reserve_decay;
-        CHECK(decay_frame_reserve(t1) == t1 + frame_reserve_decay);
+        const auto t1 = t0 + frame_depot_decay;
+        CHECK(decay_frame_depot(t1) == t1 + frame_depot_decay);
         CHECK(frames_in_depot(frame_size) == kept);
         // In the second, a list is taken out and put back.
         dip_into_depot();
         CHECK(frames_in_depot(frame_size) == kept);
 
         // The lists never touched go; one list stays one more period.
-        const auto t2 = t1 + frame_reserve_decay;
-        CHECK(decay_frame_reserve(t2 - 1ms) == t2);
+        const auto t2 = t1 + frame_depot_decay;
+        CHECK(decay_frame_depot(t2 - 1ms) == t2);
         CHECK(frames_in_depot(frame_size) == kept);
-        decay_frame_reserve(t2);
+        decay_frame_depot(t2);
         const std::size_t left = frames_in_depot(frame_size);
         CHECK(left == 2048);
-        decay_frame_reserve(t2 + frame_reserve_decay);
+        decay_frame_depot(t2 + frame_depot_decay);
         CHECK(frames_in_depot(frame_size) == 0);
-        close_frame_reserve();
+        frame_depot_loop_stopped();
     }).join();
 }
 
@@ -198,29 +198,29 @@ TEST_CASE("a large depot goes back a batch per call, each call asking to be call
           "[frame_allocator]") {
     depot_drained drained;
     std::thread([] {
-        open_frame_reserve();
+        frame_depot_loop_started();
         const auto t0 = far_ahead() + std::chrono::hours(1);
-        decay_frame_reserve(t0);
+        decay_frame_depot(t0);
         freed_past_the_lists freed(300'000);
-        const std::size_t batch = corio::detail::frame_reserve_trim_batch;
+        const std::size_t batch = corio::detail::frame_depot_trim_batch;
         REQUIRE(freed.depot_gain > 3 * batch);
-        const auto t1 = t0 + frame_reserve_decay;
-        decay_frame_reserve(t1);  // nothing lay unused through the first period
+        const auto t1 = t0 + frame_depot_decay;
+        decay_frame_depot(t1);  // nothing lay unused through the first period
         CHECK(frames_in_depot(frame_size) == freed.depot_gain);
 
-        const auto t2 = t1 + frame_reserve_decay;
+        const auto t2 = t1 + frame_depot_decay;
         std::size_t calls = 0;
         auto next = t2;
         while (next == t2) {
             const std::size_t before = frames_in_depot();
-            next = decay_frame_reserve(t2);
+            next = decay_frame_depot(t2);
             ++calls;
             CHECK(before - frames_in_depot() <= batch);
         }
         CHECK(next > t2);
         CHECK(frames_in_depot(frame_size) == 0);
         CHECK(calls >= (freed.depot_gain + batch - 1) / batch);
-        close_frame_reserve();
+        frame_depot_loop_stopped();
     }).join();
 }
 

@@ -30,26 +30,26 @@ std::size_t frames_in_depot() noexcept;
 /// keeps at all once no loop runs.
 inline constexpr std::size_t frame_depot_bound = 16 * 2048;
 
-using reserve_clock = std::chrono::steady_clock;
+using depot_clock = std::chrono::steady_clock;
 /// How long frames may lie unused in the depot before they go back to malloc.
-inline constexpr reserve_clock::duration frame_reserve_decay = std::chrono::seconds(1);
+inline constexpr depot_clock::duration frame_depot_decay = std::chrono::seconds(1);
 
-/// The most frames one decay_frame_reserve call gives back (~2 ms of free).
-inline constexpr std::uint32_t frame_reserve_trim_batch = 65'536;
+/// The most frames one decay_frame_depot call gives back (~2 ms of free).
+inline constexpr std::uint32_t frame_depot_trim_batch = 65'536;
 
 /// A loop starts running on this thread: from now on the depot takes every
 /// list it gives, not only up to the bound kept for threads without a loop.
-void open_frame_reserve() noexcept;
-/// Gives back to malloc, up to frame_reserve_trim_batch at a time, the
+void frame_depot_loop_started() noexcept;
+/// Gives back to malloc, up to frame_depot_trim_batch at a time, the
 /// frames the depot held untouched for a whole decay period (periods start
-/// at the first call and end at calls frame_reserve_decay or more after
+/// at the first call and end at calls frame_depot_decay or more after
 /// their start; any loop's thread may call). Returns when to call again:
 /// `now` while some are still owed, else the current period's end, or
 /// time_point::max() when the depot is empty (a loop about to park sleeps
 /// no later than that).
-reserve_clock::time_point decay_frame_reserve(reserve_clock::time_point now) noexcept;
+depot_clock::time_point decay_frame_depot(depot_clock::time_point now) noexcept;
 /// The loop on this thread stopped. When no loop is left running, the depot
 /// gives back what it holds beyond the bound kept for threads without one.
-void close_frame_reserve() noexcept;
+void frame_depot_loop_stopped() noexcept;
 
 }  // namespace corio::detail
