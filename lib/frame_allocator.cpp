@@ -209,10 +209,16 @@ constexpr std::size_t size_class(std::size_t size) noexcept { return (size + gra
 // The fast paths (a list pop or push) stay free of the slow paths' register
 // saves: GCC saves every callee-saved register at the entry of a function
 // whose slow path needs them, and that was half of the instructions of a
-// spawn's allocation and free (fib, skynet).
+// spawn's allocation and free (fib, skynet). (noipa: not even partly
+// inlined or specialised by GCC; Clang knows only noinline.)
+#if defined(__clang__)
+#define CORIO_SLOW_PATH [[gnu::noinline]]
+#else
+#define CORIO_SLOW_PATH [[gnu::noipa]]
+#endif
 namespace {
 
-[[gnu::noipa]] void* allocate_frame_slow(std::size_t size) {
+CORIO_SLOW_PATH void* allocate_frame_slow(std::size_t size) {
     const std::size_t c = size_class(size);
     if (c < num_classes) {
         frame_list& loaded = cache.loaded[c];
@@ -229,7 +235,7 @@ namespace {
     return ::operator new((c + 1) * granule);
 }
 
-[[gnu::noipa]] void deallocate_frame_slow(void* p, std::size_t size) noexcept {
+CORIO_SLOW_PATH void deallocate_frame_slow(void* p, std::size_t size) noexcept {
     const std::size_t c = size_class(size);
     if (c >= num_classes || cache.closed) {
         ::operator delete(p);

@@ -327,11 +327,11 @@ TEST_CASE("all_tasks sees every suspended task whichever worker it registered on
     // wait on one event; all_tasks() must then list each exactly once, and
     // once they have finished, none of them.
     const std::size_t workers = GENERATE(8, 16);
-    const std::size_t n = scaled(20'000);
+    constexpr std::size_t n = scaled(20'000);
     struct result {
         std::size_t listed_while_waiting = 0, duplicates = 0, listed_after = 0;
     };
-    auto root = [n]() -> corio::task<result> {
+    auto root = []() -> corio::task<result> {
         result r;
         corio::event go;
         std::atomic<std::size_t> arrived{0};

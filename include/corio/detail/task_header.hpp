@@ -195,13 +195,27 @@ void keep_cancel_pending() noexcept;
 inline thread_local task_header* tl_task = nullptr;
 inline thread_local int tl_budget = 0;
 
+/// Clang may compute a thread_local's address once in a coroutine (hoisted
+/// out of a loop) and keep it in the frame across suspension points (LLVM
+/// issue 63022, seen with Clang 16): a task resumed on another worker then
+/// reads and writes the variables of the thread it ran on before. Clang 14
+/// and GCC 12 were seen to compute it afresh; the fix is said to be in LLVM
+/// 17, not tried here. So under Clang the checks below that inline into
+/// user coroutines are calls, which compute the address on the thread that
+/// makes them (tests/stress/migration_test.cpp fails without this).
+#if defined(__clang__)
+#define CORIO_DETAIL_READS_THREAD_LOCALS [[gnu::noinline]]
+#else
+#define CORIO_DETAIL_READS_THREAD_LOCALS
+#endif
+
 /// throw_if_cancelled's slow path: throws if take_cancel() consumes a
 /// request (an uncancel() from another thread may have taken it back since
 /// the flag was seen).
 void throw_if_cancel_taken();
 
 /// Throws cancelled_error if the current task has a pending cancellation.
-inline void throw_if_cancelled() {
+CORIO_DETAIL_READS_THREAD_LOCALS inline void throw_if_cancelled() {
     const task_header* t = tl_task;
     if (t && (t->state.load(std::memory_order_relaxed) & task_state::cancel_requested)) [[unlikely]]
         throw_if_cancel_taken();
@@ -209,7 +223,7 @@ inline void throw_if_cancelled() {
 
 /// Cooperative budget: true while the current poll may keep going without
 /// suspending (Tokio's coop budget of 128 per poll).
-inline bool consume_budget() noexcept { return !tl_task || --tl_budget >= 0; }
+CORIO_DETAIL_READS_THREAD_LOCALS inline bool consume_budget() noexcept { return !tl_task || --tl_budget >= 0; }
 
 /// Reschedules the current task behind everything already runnable and
 /// suspends it (the body of yield()). Returns false if a cancellation is
