@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build g++        # GCC 12 toolchain + generator
   clang-14 libclang-rt-14-dev                  # second compiler; its sanitizer runtimes (TSan preset)
+  clang-16                                     # the Clang that DESIGN.md names (clang-release preset)
   libasio-dev libssl-dev                       # reactor, sockets, TLS
   libtbb-dev                                   # task_arena interop, allocator, baseline
   catch2 libbenchmark-dev                      # tests, micro-benchmarks
