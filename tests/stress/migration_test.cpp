@@ -3,7 +3,8 @@
 // headers compiled into the user's coroutine. Clang 16 may compute a
 // thread_local's address once, hoisted out of a loop, and keep it in the
 // coroutine frame across suspensions (LLVM issue 63022): the task would then
-// read the thread it started on (task_header.hpp, this_thread_task).
+// read the thread it ran on before (CORIO_DETAIL_READS_THREAD_LOCALS in
+// include/corio/detail/task_header.hpp).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
