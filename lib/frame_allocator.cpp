@@ -137,10 +137,9 @@ struct frame_depot {
     /// Under the mutex, the class not empty: moves the top list onto
     /// `chain`, to be freed once the mutex is released (free_lists).
     void pop_onto(std::size_t c, stored_list*& chain) noexcept {
-        const frame_list l = pop(c);
-        auto* s = static_cast<stored_list*>(l.head);
+        stored_list* const s = top[c];
+        pop(c);  // leaves s's count as it was
         s->below = chain;
-        s->count = l.count;
         chain = s;
     }
     std::size_t frames(std::size_t c) noexcept {

@@ -24,14 +24,14 @@ using namespace std::chrono_literals;
 namespace {
 
 using corio::detail::allocate_frame;
-using corio::detail::frame_depot_loop_stopped;
 using corio::detail::deallocate_frame;
 using corio::detail::decay_frame_depot;
+using corio::detail::depot_clock;
 using corio::detail::frame_depot_bound;
 using corio::detail::frame_depot_decay;
-using corio::detail::frames_in_depot;
 using corio::detail::frame_depot_loop_started;
-using corio::detail::depot_clock;
+using corio::detail::frame_depot_loop_stopped;
+using corio::detail::frames_in_depot;
 
 // The largest recycled class (961 to 1024 bytes): no frame of the library's
 // own idle threads is that big, so only this test moves the depot's count.
