@@ -47,28 +47,29 @@ bool loop_core::try_run_inline(task_header* child) noexcept {
     if (sched.asyncio_order || tl_inline_depth >= max_inline_depth) return false;
     if (child->pinned && child->home != this) return false;
     ++tl_inline_depth;
+    run_awaited_child(child);
+    --tl_inline_depth;
+    return child->done();
+}
+
+void loop_core::run_awaited_child(task_header* child) noexcept {
     const queue_entry wanted = make_entry(child, true);
-    if (local_.take_near_newest(wanted, inline_reach, sched.single_loop)) run_spawn_entry(child, true);
+    if (local_.take_near_newest(wanted, inline_reach, sched.single_loop)) return run_spawn_entry(child, true);
     while (!child->is_started()) {
         const queue_entry newest = local_.peek_newest();
         if (newest == 0 || !entry_is_initial(newest)) break;  // only unstarted spawns are helped
         const queue_entry e = sched.single_loop ? local_.pop_newest_exclusive() : local_.pop_newest();
         if (e == 0) break;  // lost the last entry to a thief
-        if (e == wanted) {
-            run_spawn_entry(child, true);
-            break;
-        }
+        if (e == wanted) return run_spawn_entry(child, true);
         run_entry(e);
     }
     if (!child->is_started() && !overflow_.empty() && overflow_.front() == wanted) {
         // A single worker's overflow list, oldest first: a parent awaiting
         // its children in spawn order finds each next one at the front.
         take_overflow_front();
-        run_spawn_entry(child, true);
+        return run_spawn_entry(child, true);
     }
     if (try_start(child)) poll(child, true);  // its spawn entry is now a tombstone
-    --tl_inline_depth;
-    return child->done();
 }
 
 bool try_run_inline(task_header* child) noexcept {

@@ -36,6 +36,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "slow_path.hpp"
+
 namespace corio::detail {
 
 namespace {
@@ -164,6 +166,13 @@ struct frame_cache {
     bool cleanup_registered;
     bool closed;  // the thread is exiting: no more caching (a loop destroyed
                   // at thread exit still frees frames afterwards)
+    /// A free into a list holding fewer frames takes the fast path: batch
+    /// once the exit cleanup is registered, 0 before (the first free
+    /// registers it) and once closed. Not `1 <= count < batch`: a thread
+    /// whose frees and allocations alternate at an empty list (fib's
+    /// leaves, right after a full list went to spare) took the slow path
+    /// for every other free.
+    std::uint32_t push_limit;
 };
 thread_local constinit frame_cache cache{};
 
@@ -185,6 +194,7 @@ void free_lists(stored_list* s) noexcept {
 struct cache_cleanup {
     ~cache_cleanup() {
         cache.closed = true;
+        cache.push_limit = 0;
         frame_depot_loop_stopped();
         for (std::size_t c = 0; c < num_classes; ++c) {
             retire(c, cache.loaded[c]);
@@ -198,6 +208,7 @@ thread_local cache_cleanup cleanup;
 void register_cleanup() noexcept {
     if (cache.cleanup_registered) return;
     cache.cleanup_registered = true;
+    cache.push_limit = batch;
     (void)&cleanup;  // first use constructs it, registering its destructor
 }
 
@@ -205,16 +216,7 @@ constexpr std::size_t size_class(std::size_t size) noexcept { return (size + gra
 
 }  // namespace
 
-// The fast paths (a list pop or push) stay free of the slow paths' register
-// saves: GCC saves every callee-saved register at the entry of a function
-// whose slow path needs them, and that was half of the instructions of a
-// spawn's allocation and free (fib, skynet). (noipa: not even partly
-// inlined or specialised by GCC; Clang knows only noinline.)
-#if defined(__clang__)
-#define CORIO_SLOW_PATH [[gnu::noinline]]
-#else
-#define CORIO_SLOW_PATH [[gnu::noipa]]
-#endif
+// The fast paths are a list pop or push; the rest is CORIO_SLOW_PATH.
 namespace {
 
 CORIO_SLOW_PATH void* allocate_frame_slow(std::size_t size) {
@@ -270,11 +272,9 @@ void* allocate_frame(std::size_t size) {
 
 void deallocate_frame(void* p, std::size_t size) noexcept {
     const std::size_t c = size_class(size);
-    // A list that holds frames is known to the exit cleanup already, and
-    // `closed` empties the lists for good.
     if (c < num_classes) [[likely]] {
         frame_list& loaded = cache.loaded[c];
-        if (loaded.count - 1 < batch - 1) [[likely]] {  // 1 <= count < batch
+        if (loaded.count < cache.push_limit) [[likely]] {
             loaded.push(p);
             return;
         }

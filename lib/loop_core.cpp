@@ -168,13 +168,18 @@ queue_entry loop_core::take_from_remote() {
 
 // ---- pushing -----------------------------------------------------------------
 
+// Both pushes leave a full queue to push_after_making_room, in a tail
+// call: nothing on their way saves registers (a fork-join spawn is a few
+// hundred instructions in all).
 void loop_core::push_local(queue_entry e) {
-    while (!local_.try_push(e)) move_half_out();
+    if (!local_.try_push(e)) [[unlikely]]
+        return push_after_making_room(e, false);
     if (!sched.asyncio_order && sched.idle.maybe_should_wakeup()) sched.notify_parked();
 }
 
 void loop_core::push_spawned(queue_entry e) {
-    while (!local_.try_push(e)) move_half_out();
+    if (!local_.try_push(e)) [[unlikely]]
+        return push_after_making_room(e, true);
     // Tokio's rule for spawns (its LIFO slot): one pending spawn is left to
     // this worker, which is running and will get to it; a second one wakes
     // a sleeper. Waking one for each spawn of a chain (each task spawning
@@ -186,6 +191,12 @@ void loop_core::push_spawned(queue_entry e) {
     if (sched.asyncio_order || !sched.idle.maybe_should_wakeup()) return;
     const bool more_pending = local_.size() > 1 || lifo_slot_.load(std::memory_order_relaxed) != 0;
     if (more_pending) sched.notify_parked();
+}
+
+void loop_core::push_after_making_room(queue_entry e, bool spawned) {
+    move_half_out();
+    if (spawned) push_spawned(e);
+    else push_local(e);
 }
 
 void loop_core::move_half_out() {

@@ -73,6 +73,9 @@ struct loop_core {
     void run_spawn_entry(task_header* t, bool awaited) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp).
     bool try_run_inline(task_header* child) noexcept;
+    /// Its body: runs the unstarted `child` (and, to reach it, the
+    /// unstarted entries above it) on this stack.
+    void run_awaited_child(task_header* child) noexcept;
 
     // ---- pushing work (driving thread) ------------------------------------
     void push_local(queue_entry e);
@@ -167,6 +170,9 @@ private:
     void merge_incoming_timers();
     void park_until_work();
     void move_half_out();
+    /// A push that found the local queue full: moves half out, then
+    /// pushes `e` again (push_spawned or push_local).
+    [[gnu::noinline]] void push_after_making_room(queue_entry e, bool spawned);
     bool has_work_seq_cst() const noexcept;
     friend struct scheduler;
 

@@ -227,18 +227,14 @@ std::string task_name(const task_header& t) {
     return "Task-" + std::to_string(t.id);
 }
 
-void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
-    if (!loop) loop = tl_core;
-    if (!loop) {
-        t->self.destroy();
-        throw std::runtime_error("create_task: no running event loop");
-    }
+namespace {
+/// What every spawn sets before the task is queued.
+[[gnu::always_inline]] inline void init_spawned(task_header* t, loop_core* home, bool pinned) noexcept {
     t->run = &run_task;
     t->spawned = true;
     t->pinned = pinned;
-    t->home = loop;
+    t->home = home;
     t->id = next_task_id();
-    if (name) t->name = std::make_unique<std::string>(*name);
     // contextvars: the child starts with (a shared copy of) its creator's context.
     if (context_map* ctx = tl_task ? tl_task->context : tl_thread_context) {
         context_add_ref(ctx);
@@ -247,6 +243,17 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
     // alive + spawn entry + the handle create_task returns.
     t->refs.store(3, std::memory_order_relaxed);
     t->state.store(ts::scheduled, std::memory_order_relaxed);
+}
+}  // namespace
+
+void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
+    if (!loop) loop = tl_core;
+    if (!loop) {
+        t->self.destroy();
+        throw std::runtime_error("create_task: no running event loop");
+    }
+    init_spawned(t, loop, pinned);
+    if (name) t->name = std::make_unique<std::string>(*name);
     const queue_entry e = make_entry(t, true);
     loop_core* here = tl_core;
     // Counted by the spawning worker; a thread outside the scheduler pays a fetch_add.
@@ -260,6 +267,17 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
     else if (here == loop || (here && !pinned && &here->sched == &loop->sched)) here->push_spawned(e);
     else if (pinned || loop->sched.asyncio_order) loop->push_inbox(e);
     else loop->sched.push_injection(e);
+}
+
+void spawn_here(task_header* t) {
+    loop_core* const here = tl_core;
+    // Only calls in tail position below, so no register saves on the way
+    // (fork-join spawns one task per few hundred instructions).
+    if (!here || here->trace) [[unlikely]]
+        return spawn(t, nullptr, nullptr, false);
+    init_spawned(t, here, false);
+    here->counters.spawned.add();
+    here->push_spawned(make_entry(t, true));
 }
 
 void complete_spawned(task_header* t, completion_status s) noexcept {

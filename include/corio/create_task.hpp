@@ -25,7 +25,7 @@ task_handle<T> create_task(task<T> t, const task_options& opts) {
 }
 template <class T>
 task_handle<T> create_task(task<T> t) {
-    return task_handle<T>(detail::spawn_task(std::move(t), nullptr, task_options{}), false);
+    return task_handle<T>(detail::spawn_task(std::move(t)), false);
 }
 
 /// A task is scheduled; a task handle or future is returned as it is.

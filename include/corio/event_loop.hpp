@@ -40,13 +40,25 @@ using exception_handler = std::function<void(event_loop&, const exception_contex
 
 namespace detail {
 struct signal_handlers;
+/// Takes the frame out of `t` for create_task.
+template <class T>
+detail::promise<T>* release_for_spawn(task<T>&& t) {
+    if (!t.valid()) throw invalid_state_error("create_task of a task that was already awaited or started");
+    return &t.release().promise();
+}
 /// Makes `t` a spawned task on `loop` and returns its handle's reference.
 template <class T>
 detail::promise<T>* spawn_task(task<T>&& t, loop_core* loop, const task_options& opts) {
-    if (!t.valid()) throw invalid_state_error("create_task of a task that was already awaited or started");
-    auto h = t.release();
-    spawn(&h.promise(), loop, opts.name.empty() ? nullptr : &opts.name, opts.pinned);
-    return &h.promise();
+    detail::promise<T>* p = release_for_spawn(std::move(t));
+    spawn(p, loop, opts.name.empty() ? nullptr : &opts.name, opts.pinned);
+    return p;
+}
+/// The same for create_task without options: on the running loop.
+template <class T>
+detail::promise<T>* spawn_task(task<T>&& t) {
+    detail::promise<T>* p = release_for_spawn(std::move(t));
+    spawn_here(p);
+    return p;
 }
 /// Drives a standalone loop (or blocks a foreign thread) until `c` is done.
 void run_until_done(loop_core* loop, completion& c);

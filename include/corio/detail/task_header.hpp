@@ -238,6 +238,8 @@ bool try_run_inline(task_header* child) noexcept;
 /// Makes `t` (a fresh coroutine frame) a spawned task on `loop` (or the
 /// current loop when null) and enqueues it.
 void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned);
+/// spawn(t, nullptr, nullptr, false): create_task without options.
+void spawn_here(task_header* t);
 
 /// Completion of a spawned task, called from final_suspend.
 void complete_spawned(task_header* t, completion_status s) noexcept;
