@@ -43,18 +43,16 @@ namespace {
 constexpr std::int64_t inline_reach = 16;
 }  // namespace
 
-bool loop_core::try_run_inline(task_header* child) noexcept {
-    if (sched.asyncio_order || tl_inline_depth >= max_inline_depth) return false;
-    if (child->pinned && child->home != this) return false;
-    ++tl_inline_depth;
-    run_awaited_child(child);
-    --tl_inline_depth;
-    return child->done();
+void loop_core::run_awaited_child(task_header* child) noexcept {
+    // Case 1 on its own, ending in a tail call: no register saves on the
+    // way (the rest needs them).
+    if (local_.take_near_newest(make_entry(child, true), inline_reach, sched.single_loop))
+        return run_spawn_entry(child, true);
+    run_awaited_child_below(child);
 }
 
-void loop_core::run_awaited_child(task_header* child) noexcept {
+void loop_core::run_awaited_child_below(task_header* child) noexcept {
     const queue_entry wanted = make_entry(child, true);
-    if (local_.take_near_newest(wanted, inline_reach, sched.single_loop)) return run_spawn_entry(child, true);
     while (!child->is_started()) {
         const queue_entry newest = local_.peek_newest();
         if (newest == 0 || !entry_is_initial(newest)) break;  // only unstarted spawns are helped
@@ -73,8 +71,13 @@ void loop_core::run_awaited_child(task_header* child) noexcept {
 }
 
 bool try_run_inline(task_header* child) noexcept {
-    loop_core* core = tl_core;
-    return core && core->try_run_inline(child);
+    loop_core* const core = tl_core;
+    if (!core || core->sched.asyncio_order || tl_inline_depth >= max_inline_depth) return false;
+    if (child->pinned && child->home != core) return false;
+    ++tl_inline_depth;
+    core->run_awaited_child(child);
+    --tl_inline_depth;
+    return child->done();
 }
 
 }  // namespace corio::detail

@@ -71,11 +71,12 @@ struct loop_core {
     /// fork-join fast path). With plain stores when no other thread can
     /// reach it (context.hpp, is_unshared).
     void run_spawn_entry(task_header* t, bool awaited) noexcept;
-    /// The fork-join fast path (lib/fork_join.cpp).
-    bool try_run_inline(task_header* child) noexcept;
-    /// Its body: runs the unstarted `child` (and, to reach it, the
-    /// unstarted entries above it) on this stack.
+    /// The fork-join fast path (lib/fork_join.cpp, try_run_inline): runs
+    /// the unstarted `child` (and, to reach it, the unstarted entries
+    /// above it) on this stack.
     void run_awaited_child(task_header* child) noexcept;
+    /// Its cases 2-4: the child is not among the newest entries.
+    [[gnu::noinline]] void run_awaited_child_below(task_header* child) noexcept;
 
     // ---- pushing work (driving thread) ------------------------------------
     void push_local(queue_entry e);

@@ -14,6 +14,7 @@
 #include "corio/create_task.hpp"
 #include "corio/task_handle.hpp"
 #include "loop_core.hpp"
+#include "slow_path.hpp"
 
 namespace corio::detail {
 
@@ -82,16 +83,6 @@ void register_before_suspending(task_header* t) noexcept {
     }
 }
 
-void complete(task_header* t, completion_status s) noexcept {
-    if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
-    if (t->registry != 0) registry_of(t)->registry_remove(t);
-    if (t->context) release_context(std::exchange(t->context, nullptr));
-    // Checked after leaving the registry: a shutdown that found the task
-    // there took its reference under the registry lock, before our removal.
-    if (is_unshared(t) && !t->has_waiters_unshared()) t->completion::complete_unshared(s, [] {});
-    else t->completion::complete(s, [] {});
-}
-
 /// Ends a poll. A completed task drops its alive reference plus
 /// `extra_refs` (one atomic operation for both); returns whether it completed.
 bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
@@ -155,7 +146,7 @@ bool try_start(task_header* t) noexcept {
 void drop_spawn_entry(task_header* t) noexcept {
     if (try_start(t)) {
         // Never started: it ends cancelled, its body never runs.
-        complete(t, completion_status::cancelled);
+        complete_spawned(t, completion_status::cancelled);
         t->release(2);  // alive + spawn entry
     } else {
         t->release();  // a tombstone
@@ -199,7 +190,7 @@ bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexc
     if (first && ((t->state.load(std::memory_order_acquire) & ts::cancel_requested) ||
                   sched.cancelling_all.load(std::memory_order_relaxed))) {
         // Cancelled before it ever ran: the coroutine body never starts (asyncio).
-        complete(t, completion_status::cancelled);
+        complete_spawned(t, completion_status::cancelled);
     } else if (saved_task == nullptr && watches_entries()) [[unlikely]] {
         // Only an outermost poll is an entry; a nested one is part of its
         // parent's. (A path of its own: no flag lives across the resume.)
@@ -280,14 +271,33 @@ void spawn_here(task_header* t) {
     here->push_spawned(make_entry(t, true));
 }
 
-void complete_spawned(task_header* t, completion_status s) noexcept {
+namespace {
+/// complete_spawned in general: cancellation, registry, context, waiters.
+CORIO_SLOW_PATH void complete_spawned_in_full(task_header* t, completion_status s) noexcept {
     // A cancel() that came while the task ran its last step and was never
     // delivered still cancels it (asyncio's _must_cancel at StopIteration).
-    if (s == completion_status::value && (t->state.load(std::memory_order_acquire) & ts::cancel_requested)) {
+    if (s == completion_status::value && (t->state.load(std::memory_order_acquire) & ts::cancel_requested))
         s = completion_status::cancelled;
-        t->exception = std::make_exception_ptr(cancelled_error());
+    if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
+    if (t->registry != 0) registry_of(t)->registry_remove(t);
+    if (t->context) release_context(std::exchange(t->context, nullptr));
+    // Checked after leaving the registry: a shutdown that found the task
+    // there took its reference under the registry lock, before our removal.
+    if (is_unshared(t) && !t->has_waiters_unshared()) t->completion::complete_unshared(s, [] {});
+    else t->completion::complete(s, [] {});
+}
+}  // namespace
+
+void complete_spawned(task_header* t, completion_status s) noexcept {
+    // A fork-join child's usual end, and the general path's outcome for it:
+    // a value, no cancellation pending, in no registry (it never
+    // suspended), no context to release, and nobody else to tell.
+    if (s == completion_status::value && t->registry == 0 && !t->context && is_unshared(t) &&
+        !t->has_waiters_unshared() && !(t->state.load(std::memory_order_acquire) & ts::cancel_requested)) [[likely]] {
+        t->completion::complete_unshared(s, [] {});
+        return;
     }
-    complete(t, s);
+    complete_spawned_in_full(t, s);
 }
 
 namespace {
@@ -403,12 +413,11 @@ bool yield_current(std::coroutine_handle<> h) {
 
 // ---- wait_operation ------------------------------------------------------------
 
-bool wait_operation::await_suspend(std::coroutine_handle<> h) {
+bool wait_operation::suspend_unless_done(std::coroutine_handle<> h) {
     if (target_.done()) {
         // Completed since await_ready, or ready but the poll's budget ran out.
         return consume_budget() ? false : yield_current(h);
     }
-    if (inline_candidate_ && try_run_inline(inline_candidate_)) return false;
     const std::int64_t gen = arm_wait(h);
     if (gen < 0) return false;  // cancellation pending: await_resume throws it
     task_ = tl_task;

@@ -241,7 +241,8 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
 /// spawn(t, nullptr, nullptr, false): create_task without options.
 void spawn_here(task_header* t);
 
-/// Completion of a spawned task, called from final_suspend.
+/// Completion of a spawned task: from final_suspend, or cancelled before
+/// its first poll.
 void complete_spawned(task_header* t, completion_status s) noexcept;
 
 }  // namespace corio::detail

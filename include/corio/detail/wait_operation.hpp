@@ -24,8 +24,12 @@ public:
     wait_operation& operator=(const wait_operation&) = delete;
 
     bool await_ready() noexcept { return target_.done() && consume_budget(); }
-    /// Defined in lib/task_header.cpp.
-    bool await_suspend(std::coroutine_handle<> h);
+    bool await_suspend(std::coroutine_handle<> h) {
+        // The fork-join fast path: a child that has not started runs here,
+        // now, nested (a call from the awaiting coroutine, no other layer).
+        if (inline_candidate_ && !target_.done() && try_run_inline(inline_candidate_)) return false;
+        return suspend_unless_done(h);
+    }
 
     /// After resuming: true when the wake-up came from cancel() rather than
     /// from the completion (the node was still linked; it is now unlinked).
@@ -37,6 +41,9 @@ public:
     }
 
 private:
+    /// The rest of await_suspend (lib/task_header.cpp): arms the wait and
+    /// registers with the target, unless it is done by now.
+    bool suspend_unless_done(std::coroutine_handle<> h);
     static void fire_wake(waiter_node* self) noexcept;
 
     completion& target_;
