@@ -71,6 +71,9 @@ struct loop_core {
     /// fork-join fast path). With plain stores when no other thread can
     /// reach it (context.hpp, is_unshared).
     void run_spawn_entry(task_header* t, bool awaited) noexcept;
+    /// Its unshared case: the first poll of `t`, claimed with plain stores,
+    /// which holds `private_refs` references, all of them this thread's.
+    void poll_unshared(task_header* t, std::uint32_t private_refs) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp, try_run_inline): runs
     /// the unstarted `child` (and, to reach it, the unstarted entries
     /// above it) on this stack.

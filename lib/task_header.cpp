@@ -83,22 +83,9 @@ void register_before_suspending(task_header* t) noexcept {
     }
 }
 
-/// Ends a poll. A completed task drops its alive reference plus
-/// `extra_refs` (one atomic operation for both); returns whether it completed.
-bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
-    if (t->done()) {
-        // Unshared, the references left are ours and, for an awaited child,
-        // the awaiting parent's handle, on this thread: drop ours with a
-        // plain store, or free a detached task's frame.
-        if (is_unshared(t)) {
-            const std::uint32_t left = tl_unshared_refs - 1 - extra_refs;
-            if (left == 0) t->self.destroy();  // detached: nobody is left to read it
-            else t->refs.store(left, std::memory_order_relaxed);
-        } else {
-            t->release(1 + extra_refs);
-        }
-        return true;
-    }
+/// Ends a poll that did not complete the task: clears RUNNING and
+/// requeues the task if it was woken meanwhile.
+CORIO_SLOW_PATH void after_suspending_poll(task_header* t) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_acquire);
     bool reschedule = false;
     for (;;) {
@@ -115,7 +102,26 @@ bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
         else if (tl_core == t->home) tl_core->push_pinned(e);
         else t->home->push_inbox(e);
     }
-    return false;
+}
+
+/// Ends a poll. A completed task drops its alive reference plus
+/// `extra_refs` (one atomic operation for both); returns whether it completed.
+[[gnu::always_inline]] inline bool after_poll(task_header* t, std::uint32_t extra_refs) noexcept {
+    if (!t->done()) {
+        after_suspending_poll(t);
+        return false;
+    }
+    // Unshared, the references left are ours and, for an awaited child,
+    // the awaiting parent's handle, on this thread: drop ours with a
+    // plain store, or free a detached task's frame.
+    if (is_unshared(t)) {
+        const std::uint32_t left = tl_unshared_refs - 1 - extra_refs;
+        if (left == 0) t->self.destroy();  // detached: nobody is left to read it
+        else t->refs.store(left, std::memory_order_relaxed);
+    } else {
+        t->release(1 + extra_refs);
+    }
+    return true;
 }
 
 /// schedulable::run for tasks.
@@ -153,63 +159,84 @@ void drop_spawn_entry(task_header* t) noexcept {
     }
 }
 
-void loop_core::run_spawn_entry(task_header* t, bool awaited) noexcept {
-    task_header* const saved_unshared = tl_unshared_child;
-    const std::uint32_t saved_refs = tl_unshared_refs;
-    // Unshared when its references are only the ones this thread holds now:
-    // alive, the entry it popped, and the handle of the parent awaiting it
-    // here, if it is; then no other thread holds a reference it could copy.
-    const std::uint32_t private_refs = awaited ? awaited_child_refs : detached_refs;
-    bool unshared = false;
-    if (t->refs.load(std::memory_order_acquire) == private_refs) {
-        // Nobody else can reach it: claimed with a plain store, unless it
-        // is a tombstone (started elsewhere before its entry was popped).
-        const std::uint64_t s = t->state.load(std::memory_order_relaxed);
-        if (!(s & ts::started)) {
-            t->state.store((s & ~ts::scheduled) | ts::running | ts::started, std::memory_order_relaxed);
-            tl_unshared_child = t;
-            tl_unshared_refs = private_refs;
-            unshared = true;
-        }
-    }
-    const bool claimed = unshared || try_start(t);
-    // The entry's reference goes with the alive one if the task completes
-    // in this poll; else (or for a tombstone) on its own.
-    if (!claimed || !poll(t, true, 1)) t->release();
-    tl_unshared_child = saved_unshared;
-    tl_unshared_refs = saved_refs;
-}
+namespace {
 
-bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexcept {
+/// One poll of `t` by `core`'s thread (loop_core::poll). Traced: with the
+/// poll's trace event, in an instance of its own, so that the untraced one
+/// keeps nothing across the resume for it.
+template <bool Traced>
+[[gnu::always_inline]] inline bool poll_task(loop_core& core, task_header* t, bool first,
+                                             std::uint32_t extra_refs) noexcept {
     task_header* const saved_task = tl_task;
     const int saved_budget = tl_budget;
     tl_task = t;
     tl_budget = budget_per_poll;
-    counters.polls.add();
-    const std::uint64_t trace_begin = trace ? trace_clock::now() : 0;
+    core.counters.polls.add();
+    std::uint64_t trace_begin = 0;
+    if constexpr (Traced) trace_begin = trace_clock::now();
     if (first && ((t->state.load(std::memory_order_acquire) & ts::cancel_requested) ||
-                  sched.cancelling_all.load(std::memory_order_relaxed))) {
+                  core.sched.cancelling_all.load(std::memory_order_relaxed))) {
         // Cancelled before it ever ran: the coroutine body never starts (asyncio).
         complete_spawned(t, completion_status::cancelled);
-    } else if (saved_task == nullptr && watches_entries()) [[unlikely]] {
+    } else if (saved_task == nullptr && core.watches_entries()) [[unlikely]] {
         // Only an outermost poll is an entry; a nested one is part of its
         // parent's. (A path of its own: no flag lives across the resume.)
-        begin_watched_entry(t);
+        core.begin_watched_entry(t);
         t->resume_point.resume();
-        end_watched_entry(t);
+        core.end_watched_entry(t);
     } else {
         t->resume_point.resume();
     }
     tl_task = saved_task;
     tl_budget = saved_budget;
     // Before after_poll: a task that completed may be freed there.
-    if (trace) [[unlikely]]
-        trace->poll(*t, trace_begin, trace_clock::now(), t->done());
+    if constexpr (Traced) core.trace->poll(*t, trace_begin, trace_clock::now(), t->done());
     const bool completed = after_poll(t, extra_refs);
-    if (completed) counters.completed.add();
+    if (completed) core.counters.completed.add();
     return completed;
 }
 
+CORIO_SLOW_PATH bool poll_traced(loop_core& core, task_header* t, bool first, std::uint32_t extra_refs) noexcept {
+    return poll_task<true>(core, t, first, extra_refs);
+}
+
+}  // namespace
+
+bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexcept {
+    if (trace) [[unlikely]]
+        return poll_traced(*this, t, first, extra_refs);
+    return poll_task<false>(*this, t, first, extra_refs);
+}
+
+void loop_core::run_spawn_entry(task_header* t, bool awaited) noexcept {
+    // Unshared when its references are only the ones this thread holds now:
+    // alive, the entry it popped, and the handle of the parent awaiting it
+    // here, if it is; then no other thread holds a reference it could copy.
+    const std::uint32_t private_refs = awaited ? awaited_child_refs : detached_refs;
+    if (t->refs.load(std::memory_order_acquire) == private_refs) {
+        // Nobody else can reach it: claimed with a plain store, unless it
+        // is a tombstone (started elsewhere before its entry was popped).
+        const std::uint64_t s = t->state.load(std::memory_order_relaxed);
+        if (!(s & ts::started)) {
+            t->state.store((s & ~ts::scheduled) | ts::running | ts::started, std::memory_order_relaxed);
+            return poll_unshared(t, private_refs);
+        }
+    }
+    // The entry's reference goes with the alive one if the task completes
+    // in this poll; else (or for a tombstone) on its own.
+    if (!try_start(t) || !poll(t, true, 1)) t->release();
+}
+
+void loop_core::poll_unshared(task_header* t, std::uint32_t private_refs) noexcept {
+    task_header* const saved_unshared = tl_unshared_child;
+    const std::uint32_t saved_refs = tl_unshared_refs;
+    tl_unshared_child = t;
+    tl_unshared_refs = private_refs;
+    const bool completed = trace ? poll_traced(*this, t, true, 1) : poll_task<false>(*this, t, true, 1);
+    if (!completed) t->release();
+    tl_unshared_child = saved_unshared;
+    tl_unshared_refs = saved_refs;
+}
 
 task_header* current_task_header() noexcept { return tl_task; }
 
