@@ -1,11 +1,12 @@
-// What the current thread is doing: which loop it drives, how deep the
-// fork-join fast path has nested polls on this stack, and which child's
-// first poll it runs unshared. (Which task it polls and that poll's
+// What the current thread is doing: which loop it drives, where its stack
+// stood when the loop started (the bound on the fork-join fast path's
+// nested polls), and which child's first poll it runs unshared. (Which task it polls and that poll's
 // cooperative budget, tl_task and tl_budget, are in
 // corio/detail/task_header.hpp, for awaiters' inline checks.)
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "corio/detail/task_header.hpp"
@@ -15,7 +16,8 @@ namespace corio::detail {
 struct loop_core;
 
 inline thread_local loop_core* tl_core = nullptr;
-inline thread_local int tl_inline_depth = 0;
+/// Where this thread's stack stood when its outermost loop started.
+inline thread_local const char* tl_loop_stack = nullptr;
 /// The task whose first poll this thread runs while no other thread can
 /// reach it (loop_core::run_spawn_entry); null otherwise.
 inline thread_local task_header* tl_unshared_child = nullptr;
@@ -42,7 +44,18 @@ inline bool is_unshared(const task_header* t) noexcept {
 /// suspending before it is made to yield.
 inline constexpr int budget_per_poll = 128;
 
-/// Nested polls (fork-join fast path) allowed on one thread's stack.
-inline constexpr int max_inline_depth = 200;
+/// How much stack the nested polls of the fork-join fast path may take
+/// below where the loop started: a byte budget rather than a count of
+/// nested polls, checked against the stack pointer, so that nesting costs
+/// no counter to keep. The native frames of a nested poll are small (a
+/// coroutine's locals live in its heap frame): 224 bytes per level in the
+/// release build (GCC 12), so about 1,100 levels; workers have 8 MiB stacks.
+inline constexpr std::ptrdiff_t inline_stack_budget = 256 * 1024;
+
+/// True while the fork-join fast path may nest one more poll here.
+inline bool inline_stack_left() noexcept {
+    const char* const here = static_cast<const char*>(__builtin_frame_address(0));
+    return tl_loop_stack - here < inline_stack_budget;  // stacks grow down
+}
 
 }  // namespace corio::detail

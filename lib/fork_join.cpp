@@ -70,14 +70,11 @@ void loop_core::run_awaited_child_below(task_header* child) noexcept {
     if (try_start(child)) poll(child, true);  // its spawn entry is now a tombstone
 }
 
-bool try_run_inline(task_header* child) noexcept {
+void try_run_inline(task_header* child) noexcept {
     loop_core* const core = tl_core;
-    if (!core || core->sched.asyncio_order || tl_inline_depth >= max_inline_depth) return false;
-    if (child->pinned && child->home != core) return false;
-    ++tl_inline_depth;
+    if (!core || core->sched.asyncio_order || !inline_stack_left()) return;
+    if (child->pinned && child->home != core) return;
     core->run_awaited_child(child);
-    --tl_inline_depth;
-    return child->done();
 }
 
 }  // namespace corio::detail

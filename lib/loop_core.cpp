@@ -44,7 +44,10 @@ loop_core::~loop_core() {
 void loop_core::run_loop() {
     loop_core* const saved_core = tl_core;
     tl_core = this;
-    if (!saved_core) frame_depot_loop_started();
+    if (!saved_core) {
+        frame_depot_loop_started();
+        tl_loop_stack = static_cast<const char*>(__builtin_frame_address(0));
+    }
     counters.start_busy(worker_counters::now_ns());
     if (sched.asyncio_order) run_rounds();
     else run_worker();

@@ -242,6 +242,27 @@ TEST_CASE("awaiting one of a row of unstarted children runs it at once and leave
     REQUIRE(log == std::vector<int>{0, 2, 1, 3});
 }
 
+namespace {
+corio::task<std::uint64_t> awaited_chain(std::uint64_t links) {
+    if (links == 0) co_return 0;
+    corio::task_handle<std::uint64_t> next = corio::create_task(awaited_chain(links - 1));
+    const std::uint64_t below = co_await std::move(next);
+    co_return below + 1;
+}
+}  // namespace
+
+TEST_CASE("a chain of children each awaiting the next nests no deeper than the stack allows", "[runtime][fork_join]") {
+    // Every link would run the next nested in its own poll (fork-join fast
+    // path): 100,000 levels of native frames, far beyond a worker's 8 MiB
+    // stack, unless the nesting stops at its stack budget and the deeper
+    // links wait the ordinary way.
+    constexpr std::uint64_t links = 100'000;
+    for (std::size_t workers : {1u, 2u}) {
+        CAPTURE(workers);
+        REQUIRE(corio::run(awaited_chain(links), {.workers = workers}) == links);
+    }
+}
+
 TEST_CASE("tasks left over when main returns are cancelled and their cleanup runs", "[runtime][cancel]") {
     std::atomic<int> cleaned{0}, finished{0}, started{0};
     corio::run(

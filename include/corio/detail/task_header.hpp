@@ -232,8 +232,8 @@ bool yield_current(std::coroutine_handle<> h);
 
 /// The awaiting task wants `child`'s result. In a multi-worker runtime, a
 /// child that has not started yet is run here, now, nested (fork-join fast
-/// path). Returns true if the child is complete afterwards.
-bool try_run_inline(task_header* child) noexcept;
+/// path); it may or may not be complete afterwards.
+void try_run_inline(task_header* child) noexcept;
 
 /// Makes `t` (a fresh coroutine frame) a spawned task on `loop` (or the
 /// current loop when null) and enqueues it.

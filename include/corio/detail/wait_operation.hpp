@@ -27,7 +27,10 @@ public:
     bool await_suspend(std::coroutine_handle<> h) {
         // The fork-join fast path: a child that has not started runs here,
         // now, nested (a call from the awaiting coroutine, no other layer).
-        if (inline_candidate_ && !target_.done() && try_run_inline(inline_candidate_)) return false;
+        if (inline_candidate_ && !target_.done()) {
+            try_run_inline(inline_candidate_);
+            if (target_.done()) return false;
+        }
         return suspend_unless_done(h);
     }
 
