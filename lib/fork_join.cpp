@@ -5,9 +5,8 @@
 // asyncio's order, where a child runs when the loop reaches it.
 //
 // 1. If the child is one of the newest entries of this worker's queue
-//    (within inline_reach), take it out, the newer entries above it moving
-//    down a slot in their order (one fence, as a pop; none with one worker),
-//    and run it. When the parent's handle is its only one, nobody else can
+//    (within inline_reach), take it out, the newest entry moving into its
+//    slot (one fence, as a pop; none with one worker), and run it. When the parent's handle is its only one, nobody else can
 //    reach it: its first poll is claimed, completed and released with plain
 //    stores (run_spawn_entry, which every spawn entry goes through).
 //    A parent that spawned several children and awaits the oldest first

@@ -76,9 +76,10 @@ public:
         return e;
     }
 
-    /// Takes `e` out if it is one of the newest `reach` entries; the newer
-    /// entries above it move down one slot, keeping their order. False, with
-    /// nothing changed, when it is not there or a thief may be racing for it.
+    /// Takes `e` out if it is one of the newest `reach` entries; the newest
+    /// entry fills its slot (the others keep theirs: the order of what is
+    /// left is not kept, as nothing promises it). False, with nothing
+    /// changed, when it is not there or a thief may be racing for it.
     /// `exclusive`: no thief exists (a scheduler of one loop), so no fence.
     ///
     /// Like pop_newest for `depth` entries at once: lowering bottom_ below
@@ -87,6 +88,12 @@ public:
     /// old bottom_ read its top_ before our load, so it can take nothing
     /// above the top we saw. Their slots are then ours to rewrite until the
     /// release store of the new bottom publishes them again.
+    ///
+    /// Why the newest fills the hole rather than every newer entry moving
+    /// down a slot: a parent awaiting its children in spawn order (skynet's
+    /// ten) takes the oldest first; moving the newest there costs one copy
+    /// instead of one per newer sibling, and the later children end up near
+    /// the newest end, where the scan finds them sooner.
     bool take_near_newest(queue_entry e, std::int64_t reach, bool exclusive) noexcept {
         const std::int64_t b = bottom_.load(std::memory_order_relaxed);
         const std::int64_t live = b - top_.load(std::memory_order_relaxed);
@@ -105,9 +112,10 @@ public:
                 return false;
             }
         }
-        for (std::int64_t i = b - depth; i < b - 1; ++i)
-            slots_[i & mask].store(slots_[(i + 1) & mask].load(std::memory_order_relaxed), std::memory_order_relaxed);
-        // release: publishes the moved slots to the thieves' loads of bottom_.
+        if (depth > 1)
+            slots_[(b - depth) & mask].store(slots_[(b - 1) & mask].load(std::memory_order_relaxed),
+                                             std::memory_order_relaxed);
+        // release: publishes the moved slot to the thieves' loads of bottom_.
         bottom_.store(b - 1, std::memory_order_release);
         return true;
     }

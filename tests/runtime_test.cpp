@@ -218,12 +218,12 @@ corio::task<void> log_run(std::vector<int>& log, int i) {
 }
 }  // namespace
 
-TEST_CASE("awaiting one of a row of unstarted children runs it at once and leaves the others in order", "[runtime][fork_join]") {
+TEST_CASE("awaiting one of a row of unstarted children runs it at once and leaves the others queued", "[runtime][fork_join]") {
     // One worker, so the log needs no lock and the order is exact. The
     // awaited child is taken out from under its newer siblings and run
-    // nested in the parent's poll (fork-join fast path); those stay queued,
-    // oldest first, and run when awaited in turn. Four children: the
-    // sanitizer builds' queues hold no more.
+    // nested in the parent's poll (fork-join fast path); those stay queued
+    // (the newest in the slot it left) and run when awaited in turn. Four
+    // children: the sanitizer builds' queues hold no more.
     std::vector<int> log;
     std::size_t after_first = 0, after_middle = 0;
     corio::run(
