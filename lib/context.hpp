@@ -1,8 +1,8 @@
 // What the current thread is doing: which loop it drives, where its stack
 // stood when the loop started (the bound on the fork-join fast path's
-// nested polls), and which child's first poll it runs unshared. (Which task it polls and that poll's
-// cooperative budget, tl_task and tl_budget, are in
-// corio/detail/task_header.hpp, for awaiters' inline checks.)
+// nested polls), and which child's first poll it runs unshared. (Which
+// task it polls and that poll's cooperative budget, tl_task and tl_budget,
+// are in corio/detail/task_header.hpp, for awaiters' inline checks.)
 #pragma once
 
 #include <atomic>

@@ -6,9 +6,10 @@
 //
 // 1. If the child is one of the newest entries of this worker's queue
 //    (within inline_reach), take it out, the newest entry moving into its
-//    slot (one fence, as a pop; none with one worker), and run it. When the parent's handle is its only one, nobody else can
-//    reach it: its first poll is claimed, completed and released with plain
-//    stores (run_spawn_entry, which every spawn entry goes through).
+//    slot (one fence, as a pop; none with one worker), and run it. When
+//    the parent's handle is its only one, nobody else can reach it: its
+//    first poll is claimed, completed and released with plain stores
+//    (run_spawn_entry, which every spawn entry goes through).
 //    A parent that spawned several children and awaits the oldest first
 //    (skynet's ten) gets every one of them this way; running the newer
 //    siblings first instead, as TBB's wait would, claimed each of them with
@@ -28,7 +29,8 @@
 //    a million children awaited in order on one worker (spawn_join) took
 //    1.4x as long, hence 3.
 // A nested poll of a child that suspends simply returns; the parent then
-// waits for it the ordinary way.
+// waits for it the ordinary way, as it does once the nested polls have
+// used their stack budget (context.hpp, inline_stack_budget).
 #include "context.hpp"
 #include "corio/detail/task_header.hpp"
 #include "loop_core.hpp"
