@@ -1,8 +1,8 @@
 // What the current thread is doing: which loop it drives, where its stack
 // stood when the loop started (the bound on the fork-join fast path's
-// nested polls), and which child's first poll it runs unshared. (Which
-// task it polls and that poll's cooperative budget, tl_task and tl_budget,
-// are in corio/detail/task_header.hpp, for awaiters' inline checks.)
+// nested polls), and when a task's first poll runs unshared. (Which task
+// it polls and that poll's cooperative budget, tl_task and tl_budget, are
+// in corio/detail/task_header.hpp, for awaiters' inline checks.)
 #pragma once
 
 #include <atomic>
@@ -18,12 +18,6 @@ struct loop_core;
 inline thread_local loop_core* tl_core = nullptr;
 /// Where this thread's stack stood when its outermost loop started.
 inline thread_local const char* tl_loop_stack = nullptr;
-/// The task whose first poll this thread runs while no other thread can
-/// reach it (loop_core::run_spawn_entry); null otherwise.
-inline thread_local task_header* tl_unshared_child = nullptr;
-/// The references tl_unshared_child holds meanwhile: one of the two below.
-inline thread_local std::uint32_t tl_unshared_refs = 0;
-
 /// The references of a child that only its awaiting parent can reach:
 /// alive, spawn entry, and the parent's handle (the fork-join fast path).
 inline constexpr std::uint32_t awaited_child_refs = 3;
@@ -31,14 +25,20 @@ inline constexpr std::uint32_t awaited_child_refs = 3;
 /// and spawn entry.
 inline constexpr std::uint32_t detached_refs = 2;
 
-/// True for tl_unshared_child while no other thread holds a reference to
-/// it. Then nobody else can wait on it, claim it, cancel it or count its
-/// references, so its first poll is claimed, completed and released with
-/// plain stores. The acquire pairs with the release in the subtraction of
-/// whoever held a reference last.
-inline bool is_unshared(const task_header* t) noexcept {
-    return t == tl_unshared_child && t->refs.load(std::memory_order_acquire) == tl_unshared_refs;
+/// For the thread polling `t`: the references it holds of `t` if `t` is in
+/// its unshared first poll (state bits unshared_*) and no other thread has
+/// a reference to it, else 0. Then nobody else can wait on it, claim it,
+/// cancel it or count its references, so that poll is claimed, completed
+/// and released with plain stores. (A task that hands out a handle to
+/// itself meanwhile is shared from then on.) The acquire pairs with the
+/// release in the subtraction of whoever held a reference last.
+inline std::uint32_t unshared_refs(const task_header* t) noexcept {
+    const std::uint64_t s = t->state.load(std::memory_order_relaxed);  // the bits are the poller's own
+    if (!(s & task_state::unshared)) return 0;
+    const std::uint32_t mine = (s & task_state::unshared_awaited) ? awaited_child_refs : detached_refs;
+    return t->refs.load(std::memory_order_acquire) == mine ? mine : 0;
 }
+inline bool is_unshared(const task_header* t) noexcept { return unshared_refs(t) != 0; }
 
 /// Tokio's coop budget: a poll may complete this many awaits without
 /// suspending before it is made to yield.

@@ -71,9 +71,10 @@ struct loop_core {
     /// fork-join fast path). With plain stores when no other thread can
     /// reach it (context.hpp, is_unshared).
     void run_spawn_entry(task_header* t, bool awaited) noexcept;
-    /// Its unshared case: the first poll of `t`, claimed with plain stores,
-    /// which holds `private_refs` references, all of them this thread's.
-    void poll_unshared(task_header* t, std::uint32_t private_refs) noexcept;
+    /// Its shared case: claims the first poll by CAS, or drops a tombstone.
+    [[gnu::noinline]] void claim_shared_spawn_entry(task_header* t) noexcept;
+    /// Its first poll of `t`, once claimed: drops the entry's reference too.
+    void poll_first(task_header* t) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp, try_run_inline): runs
     /// the unstarted `child` (and, to reach it, the unstarted entries
     /// above it) on this stack.

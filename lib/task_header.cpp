@@ -90,7 +90,9 @@ CORIO_SLOW_PATH void after_suspending_poll(task_header* t) noexcept {
     bool reschedule = false;
     for (;;) {
         reschedule = (s & ts::notified) != 0;
-        std::uint64_t next = s & ~(ts::running | ts::notified);
+        // The first poll, if unshared, ends here: the task may now be polled
+        // elsewhere.
+        std::uint64_t next = s & ~(ts::running | ts::notified | ts::unshared);
         if (reschedule) next |= ts::scheduled;
         // release: the next poller (any thread) sees this poll's writes.
         if (t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire)) break;
@@ -114,8 +116,8 @@ CORIO_SLOW_PATH void after_suspending_poll(task_header* t) noexcept {
     // Unshared, the references left are ours and, for an awaited child,
     // the awaiting parent's handle, on this thread: drop ours with a
     // plain store, or free a detached task's frame.
-    if (is_unshared(t)) {
-        const std::uint32_t left = tl_unshared_refs - 1 - extra_refs;
+    if (const std::uint32_t mine = unshared_refs(t)) {
+        const std::uint32_t left = mine - 1 - extra_refs;
         if (left == 0) t->self.destroy();  // detached: nobody is left to read it
         else t->refs.store(left, std::memory_order_relaxed);
     } else {
@@ -218,24 +220,23 @@ void loop_core::run_spawn_entry(task_header* t, bool awaited) noexcept {
         // is a tombstone (started elsewhere before its entry was popped).
         const std::uint64_t s = t->state.load(std::memory_order_relaxed);
         if (!(s & ts::started)) {
-            t->state.store((s & ~ts::scheduled) | ts::running | ts::started, std::memory_order_relaxed);
-            return poll_unshared(t, private_refs);
+            const std::uint64_t unshared = awaited ? ts::unshared_awaited : ts::unshared_detached;
+            t->state.store((s & ~ts::scheduled) | ts::running | ts::started | unshared, std::memory_order_relaxed);
+            return poll_first(t);
         }
     }
-    // The entry's reference goes with the alive one if the task completes
-    // in this poll; else (or for a tombstone) on its own.
-    if (!try_start(t) || !poll(t, true, 1)) t->release();
+    claim_shared_spawn_entry(t);
 }
 
-void loop_core::poll_unshared(task_header* t, std::uint32_t private_refs) noexcept {
-    task_header* const saved_unshared = tl_unshared_child;
-    const std::uint32_t saved_refs = tl_unshared_refs;
-    tl_unshared_child = t;
-    tl_unshared_refs = private_refs;
+void loop_core::claim_shared_spawn_entry(task_header* t) noexcept {
+    if (try_start(t)) return poll_first(t);
+    t->release();  // a tombstone
+}
+
+void loop_core::poll_first(task_header* t) noexcept {
     const bool completed = trace ? poll_traced(*this, t, true, 1) : poll_task<false>(*this, t, true, 1);
+    // The entry's reference went with the alive one if the task completed.
     if (!completed) t->release();
-    tl_unshared_child = saved_unshared;
-    tl_unshared_refs = saved_refs;
 }
 
 task_header* current_task_header() noexcept { return tl_task; }

@@ -75,6 +75,13 @@ inline constexpr std::uint64_t notified = 1u << 2;          // woken while runni
 inline constexpr std::uint64_t cancel_requested = 1u << 4;  // cancel() not yet delivered
 inline constexpr std::uint64_t waiting = 1u << 5;           // suspended on a wait armed at the current generation
 inline constexpr std::uint64_t started = 1u << 6;           // first poll claimed; the spawn entry is void after this
+// The first poll runs unshared (lib/context.hpp, is_unshared): claimed with
+// a plain store by the thread holding every reference, alive and the spawn
+// entry (detached), plus the awaiting parent's handle (awaited). Cleared
+// when that poll ends without completing the task.
+inline constexpr std::uint64_t unshared_detached = 1u << 3;
+inline constexpr std::uint64_t unshared_awaited = 1u << 7;
+inline constexpr std::uint64_t unshared = unshared_detached | unshared_awaited;
 // Cancellation requests not yet taken back by uncancel(): 24 bits, saturating
 // (16M requests on one task is a bug elsewhere; the count then stays put).
 inline constexpr unsigned cancel_count_shift = 8;
