@@ -455,6 +455,12 @@ TEST_CASE("a task registers on the worker it first suspends on and leaves it fro
             auto a = corio::create_task(note_loop_then_wait(go, started, where[0]));
             auto b = corio::create_task(note_loop_then_wait(go, started, where[1]));
             corio::create_task(note_loop_then_sleep(started, where[2], cancelled_count));
+            // One more, that does nothing: a spawn wakes a sleeping worker
+            // only when it is not the one entry pending in the spawner's
+            // queue ("One pending spawn wakes nobody"). Without it, the
+            // other worker could take the first two, park, and leave the
+            // third, spawned after, to main, which never suspends here.
+            corio::create_task([]() -> corio::task<void> { co_return; }());
             while (started.load() < 3) std::this_thread::yield();  // no suspension: the other worker takes all three
             corio::event_loop* const mine = &corio::get_running_loop();
             res.ran_elsewhere = where[0] != mine && where[1] != mine && where[2] != mine;
