@@ -163,12 +163,11 @@ struct frame_cache {
     frame_list loaded[num_classes];
     frame_list spare[num_classes];  // empty, or full (batch frames)
     bool in_loop;  // a loop runs on this thread: the depot takes all it gives
-    bool cleanup_registered;
     bool closed;  // the thread is exiting: no more caching (a loop destroyed
                   // at thread exit still frees frames afterwards)
     /// A free into a list holding fewer frames takes the fast path: batch
-    /// once the exit cleanup is registered, 0 before (the first free
-    /// registers it) and once closed. Not `1 <= count < batch`: a thread
+    /// once the exit cleanup is registered (so nonzero says it is), 0
+    /// before (the first free registers it) and once closed. Not `1 <= count < batch`: a thread
     /// whose frees and allocations alternate at an empty list (fib's
     /// leaves, right after a full list went to spare) took the slow path
     /// for every other free.
@@ -206,8 +205,7 @@ thread_local cache_cleanup cleanup;
 
 /// Before this thread's lists first hold a frame: they must go back at exit.
 void register_cleanup() noexcept {
-    if (cache.cleanup_registered) return;
-    cache.cleanup_registered = true;
+    if (cache.push_limit != 0 || cache.closed) return;
     cache.push_limit = batch;
     (void)&cleanup;  // first use constructs it, registering its destructor
 }

@@ -36,6 +36,7 @@
 #include "local_queue.hpp"
 #include "reactor.hpp"
 #include "scheduler.hpp"
+#include "slow_path.hpp"
 #include "timer_heap.hpp"
 #include "trace_buffer.hpp"
 #include "worker_metrics.hpp"
@@ -72,7 +73,7 @@ struct loop_core {
     /// reach it (context.hpp, is_unshared).
     void run_spawn_entry(task_header* t, bool awaited) noexcept;
     /// Its shared case: claims the first poll by CAS, or drops a tombstone.
-    [[gnu::noinline]] void claim_shared_spawn_entry(task_header* t) noexcept;
+    CORIO_SLOW_PATH void claim_shared_spawn_entry(task_header* t) noexcept;
     /// Its first poll of `t`, once claimed: drops the entry's reference too.
     void poll_first(task_header* t) noexcept;
     /// The fork-join fast path (lib/fork_join.cpp, try_run_inline): runs
@@ -80,7 +81,7 @@ struct loop_core {
     /// above it) on this stack.
     void run_awaited_child(task_header* child) noexcept;
     /// Its cases 2-4: the child is not among the newest entries.
-    [[gnu::noinline]] void run_awaited_child_below(task_header* child) noexcept;
+    CORIO_SLOW_PATH void run_awaited_child_below(task_header* child) noexcept;
 
     // ---- pushing work (driving thread) ------------------------------------
     void push_local(queue_entry e);
@@ -177,7 +178,7 @@ private:
     void move_half_out();
     /// A push that found the local queue full: moves half out, then
     /// pushes `e` again (push_spawned or push_local).
-    [[gnu::noinline]] void push_after_making_room(queue_entry e, bool spawned);
+    CORIO_SLOW_PATH void push_after_making_room(queue_entry e, bool spawned);
     bool has_work_seq_cst() const noexcept;
     friend struct scheduler;
 

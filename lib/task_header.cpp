@@ -202,12 +202,18 @@ CORIO_SLOW_PATH bool poll_traced(loop_core& core, task_header* t, bool first, st
     return poll_task<true>(core, t, first, extra_refs);
 }
 
+/// loop_core::poll's body, inline also into poll_first (no layer between).
+[[gnu::always_inline]] inline bool poll_inline(loop_core& core, task_header* t, bool first,
+                                               std::uint32_t extra_refs) noexcept {
+    if (core.trace) [[unlikely]]
+        return poll_traced(core, t, first, extra_refs);
+    return poll_task<false>(core, t, first, extra_refs);
+}
+
 }  // namespace
 
 bool loop_core::poll(task_header* t, bool first, std::uint32_t extra_refs) noexcept {
-    if (trace) [[unlikely]]
-        return poll_traced(*this, t, first, extra_refs);
-    return poll_task<false>(*this, t, first, extra_refs);
+    return poll_inline(*this, t, first, extra_refs);
 }
 
 void loop_core::run_spawn_entry(task_header* t, bool awaited) noexcept {
@@ -234,9 +240,8 @@ void loop_core::claim_shared_spawn_entry(task_header* t) noexcept {
 }
 
 void loop_core::poll_first(task_header* t) noexcept {
-    const bool completed = trace ? poll_traced(*this, t, true, 1) : poll_task<false>(*this, t, true, 1);
     // The entry's reference went with the alive one if the task completed.
-    if (!completed) t->release();
+    if (!poll_inline(*this, t, true, 1)) t->release();
 }
 
 task_header* current_task_header() noexcept { return tl_task; }
@@ -300,32 +305,39 @@ void spawn_here(task_header* t) {
 }
 
 namespace {
-/// complete_spawned in general: cancellation, registry, context, waiters.
-CORIO_SLOW_PATH void complete_spawned_in_full(task_header* t, completion_status s) noexcept {
-    // A cancel() that came while the task ran its last step and was never
-    // delivered still cancels it (asyncio's _must_cancel at StopIteration).
-    if (s == completion_status::value && (t->state.load(std::memory_order_acquire) & ts::cancel_requested))
-        s = completion_status::cancelled;
+CORIO_SLOW_PATH void complete_shared(task_header* t, completion_status s) noexcept {
+    t->completion::complete(s, [] {});
+}
+
+/// The last step of a spawned task's completion: publishes status `s` and
+/// tells the waiters, with plain stores when nobody else can reach the task.
+[[gnu::always_inline]] inline void publish_completion(task_header* t, completion_status s) noexcept {
+    if (is_unshared(t) && !t->has_waiters_unshared()) t->completion::complete_unshared(s, [] {});
+    else complete_shared(t, s);
+}
+
+/// complete_spawned for a task that did not simply return a value, or that
+/// leaves a registry or holds a context.
+CORIO_SLOW_PATH void complete_spawned_with_cleanup(task_header* t, completion_status s) noexcept {
     if (s == completion_status::cancelled && !t->exception) t->exception = std::make_exception_ptr(cancelled_error());
     if (t->registry != 0) registry_of(t)->registry_remove(t);
     if (t->context) release_context(std::exchange(t->context, nullptr));
-    // Checked after leaving the registry: a shutdown that found the task
+    // Published after leaving the registry: a shutdown that found the task
     // there took its reference under the registry lock, before our removal.
-    if (is_unshared(t) && !t->has_waiters_unshared()) t->completion::complete_unshared(s, [] {});
-    else t->completion::complete(s, [] {});
+    publish_completion(t, s);
 }
 }  // namespace
 
 void complete_spawned(task_header* t, completion_status s) noexcept {
-    // A fork-join child's usual end, and the general path's outcome for it:
-    // a value, no cancellation pending, in no registry (it never
-    // suspended), no context to release, and nobody else to tell.
-    if (s == completion_status::value && t->registry == 0 && !t->context && is_unshared(t) &&
-        !t->has_waiters_unshared() && !(t->state.load(std::memory_order_acquire) & ts::cancel_requested)) [[likely]] {
-        t->completion::complete_unshared(s, [] {});
-        return;
-    }
-    complete_spawned_in_full(t, s);
+    // A cancel() that came while the task ran its last step and was never
+    // delivered still cancels it (asyncio's _must_cancel at StopIteration).
+    if (s == completion_status::value && (t->state.load(std::memory_order_acquire) & ts::cancel_requested))
+        s = completion_status::cancelled;
+    // Only calls in tail position: a fork-join child's usual end (a value,
+    // in no registry as it never suspended, no context) saves no registers.
+    if (s != completion_status::value || t->registry != 0 || t->context) [[unlikely]]
+        return complete_spawned_with_cleanup(t, s);
+    publish_completion(t, s);
 }
 
 namespace {
