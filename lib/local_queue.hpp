@@ -38,10 +38,12 @@ public:
     /// Pushes at the bottom; false when full (the caller moves half out).
     bool try_push(queue_entry e) noexcept {
         const std::int64_t b = bottom_.load(std::memory_order_relaxed);
-        // acquire: pairs with the CAS on top_ by which a thief took an entry,
-        // so the slot it read is free before we overwrite it.
-        const std::int64_t t = top_.load(std::memory_order_acquire);
-        if (b - t >= capacity) return false;
+        if (b - top_seen_ >= capacity) [[unlikely]] {
+            // acquire: pairs with the CAS on top_ by which a thief took an
+            // entry, so the slot it read is free before we overwrite it.
+            top_seen_ = top_.load(std::memory_order_acquire);
+            if (b - top_seen_ >= capacity) return false;
+        }
         slots_[b & mask].store(e, std::memory_order_relaxed);
         // release: publishes the slot (and the task it points at) to the
         // acquire/seq_cst loads of bottom_ in try_steal.
@@ -195,6 +197,12 @@ private:
     // one, or every push would invalidate every thief's cache.
     alignas(64) std::atomic<std::int64_t> top_{0};
     alignas(64) std::atomic<std::int64_t> bottom_{0};
+    /// The owner's last acquire load of top_ in try_push. top_ only grows,
+    /// so a ring not full by this view is not full, and every slot it lets
+    /// the owner overwrite was freed by a CAS that load synchronized with:
+    /// the owner reads the thieves' line only once per capacity pushes,
+    /// not at every push while a thief works through the ring.
+    std::int64_t top_seen_ = 0;
     alignas(64) std::atomic<queue_entry> slots_[capacity]{};
 };
 
