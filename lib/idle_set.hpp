@@ -23,7 +23,10 @@
 // and the publisher sees a sleeper and no searcher, and wakes one. A woken
 // worker counts as searching, so while it looks no other is woken for
 // nothing; when a searcher finds work and was the last one, it wakes the
-// next sleeper (work spreads one worker at a time).
+// next sleeper (work spreads one worker at a time). A searcher stops
+// counting as one before it runs any entry, whichever queue gave it
+// (loop_core::run_worker): one left counted while it ran would keep every
+// publisher from waking anyone for as long as its entry ran.
 //
 // The one exception to step 3: a spawn that leaves a single entry in a
 // running worker's queue wakes nobody (loop_core::push_spawned). That worker

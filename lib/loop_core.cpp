@@ -86,26 +86,30 @@ void loop_core::run_rounds() {
 
 void loop_core::run_worker() {
     while (!stop_requested.load(std::memory_order_acquire) && !sched.shutting_down.load(std::memory_order_acquire)) {
-        if (queue_entry e = next_entry()) {
-            run_entry(e);
+        queue_entry e = next_entry();
+        if (!e && fire_due_timers()) continue;
+        if (!e) e = search();
+        if (!e) {
+            park_until_work();
             continue;
         }
-        if (fire_due_timers()) continue;
-        if (queue_entry e = search()) {
-            if (searching_) {
-                searching_ = false;
-                // The last searcher to find work wakes the next sleeper.
-                if (sched.idle.transition_from_searching()) sched.notify_parked();
-            }
-            run_entry(e);
-            continue;
-        }
-        park_until_work();
+        // Found work, wherever it came from: a woken worker counts as
+        // searching, and it may take its first entry from the injection
+        // queue at a maintenance tick or from its inbox rather than in
+        // search(). Still counted as searching while it ran, it kept every
+        // spawn from waking a sleeper (skynet on 2 workers: 1 run in ~90 on
+        // one worker, the whole tree polled inside the root's poll).
+        stop_searching();
+        run_entry(e);
     }
-    if (searching_) {
-        searching_ = false;
-        if (sched.idle.transition_from_searching()) sched.notify_parked();
-    }
+    stop_searching();
+}
+
+void loop_core::stop_searching() {
+    if (!searching_) return;
+    searching_ = false;
+    // The last searcher to find work wakes the next sleeper.
+    if (sched.idle.transition_from_searching()) sched.notify_parked();
 }
 
 void loop_core::run_entry(queue_entry e) noexcept {

@@ -169,6 +169,8 @@ private:
     queue_entry take_overflow_front();
     queue_entry take_from_remote();
     queue_entry search();
+    /// A searching worker that found work leaves the searchers.
+    void stop_searching();
     queue_entry steal_from(loop_core& victim);
     /// Puts `e` (0: nothing) in the LIFO slot; returns what was there.
     queue_entry exchange_lifo_slot(queue_entry e) noexcept;
