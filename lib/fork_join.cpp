@@ -65,7 +65,7 @@ void loop_core::run_awaited_child_below(task_header* child) noexcept {
     if (!child->is_started() && !overflow_.empty() && overflow_.front() == wanted) {
         // A single worker's overflow list, oldest first: a parent awaiting
         // its children in spawn order finds each next one at the front.
-        take_overflow_front();
+        overflow_.pop_front();
         return run_spawn_entry(child, true);
     }
     if (try_start(child)) poll(child, true);  // its spawn entry is now a tombstone

@@ -33,8 +33,8 @@ loop_core::~loop_core() {
     constexpr auto drop = drop_entry;
     for (queue_entry e; (e = local_.pop_oldest()) != 0;) drop(e);
     if (queue_entry e = lifo_slot_.exchange(0)) drop(e);
-    for (queue_entry e : pinned_) drop(e);
-    for (queue_entry e : overflow_) drop(e);
+    pinned_.drain(drop);
+    overflow_.drain(drop);
     for (queue_entry e; (e = inbox_.pop()) != 0;) drop(e);
     merge_incoming_timers();
 }
@@ -145,23 +145,14 @@ queue_entry loop_core::next_ready() {
     // Pinned and stealable tasks take turns, so neither kind starves the
     // other (the overflow list holds the oldest stealable ones).
     if (!pinned_.empty() && (pinned_turn_ = !pinned_turn_)) return take_pinned();
-    if (!overflow_.empty()) return counters.from_local.add(), take_overflow_front();
+    if (!overflow_.empty()) return counters.from_local.add(), overflow_.pop_front();
     const queue_entry e = sched.single_loop ? local_.pop_oldest_exclusive() : local_.pop_oldest();
     if (e) return counters.from_local.add(), e;
     return pinned_.empty() ? 0 : take_pinned();
 }
 
-queue_entry loop_core::take_overflow_front() {
-    const queue_entry e = overflow_.front();
-    overflow_.pop_front();
-    overflow_depth_.store(overflow_.size(), std::memory_order_relaxed);
-    return e;
-}
-
 queue_entry loop_core::take_pinned() {
-    const queue_entry e = pinned_.front();
-    pinned_.pop_front();
-    pinned_depth_.store(pinned_.size(), std::memory_order_relaxed);
+    const queue_entry e = pinned_.pop_front();
     counters.from_local.add();
     return e;
 }
@@ -213,8 +204,7 @@ void loop_core::move_half_out() {
     // Only other workers could take entries from the injection queue; a
     // lone loop keeps them (lib/fork_join.cpp, case 3, on why).
     if (sched.asyncio_order || sched.single_loop) {
-        overflow_.insert(overflow_.end(), batch, batch + n);
-        overflow_depth_.store(overflow_.size(), std::memory_order_relaxed);
+        overflow_.push_back(batch, n);
     } else if (n) {
         sched.push_injection_batch(batch, n);
     }
@@ -250,7 +240,6 @@ void loop_core::push_pinned(queue_entry e) {
     }
     // No wake-up: only this loop, which is running, may take it.
     pinned_.push_back(e);
-    pinned_depth_.store(pinned_.size(), std::memory_order_relaxed);
 }
 
 void loop_core::push_inbox(queue_entry e) {

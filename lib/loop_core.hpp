@@ -20,7 +20,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -34,6 +33,7 @@
 #include "entry_watch.hpp"
 #include "injection_queue.hpp"
 #include "local_queue.hpp"
+#include "owner_fifo.hpp"
 #include "reactor.hpp"
 #include "scheduler.hpp"
 #include "slow_path.hpp"
@@ -166,7 +166,6 @@ private:
     /// then local queue) in turns.
     queue_entry next_ready();
     queue_entry take_pinned();
-    queue_entry take_overflow_front();
     queue_entry take_from_remote();
     queue_entry search();
     /// A searching worker that found work leaves the searchers.
@@ -198,17 +197,13 @@ private:
     /// an idle worker's re-check before sleeping counted them as work to
     /// steal, woke itself, stole one and handed it back through the inbox,
     /// again and again while this loop served its pinned connections.
-    std::deque<queue_entry> pinned_;
-    /// pinned_.size() for metrics readers on other threads.
-    std::atomic<std::size_t> pinned_depth_{0};
+    owner_fifo pinned_;
     /// Whose turn it is when both pinned_ and local_ have entries.
     bool pinned_turn_ = false;
     /// A lone loop (standalone, or a runtime of one worker): entries older
     /// than everything in local_, moved out when local_ was full
     /// (owner-only, FIFO). With more loops they go to the injection queue.
-    std::deque<queue_entry> overflow_;
-    /// overflow_.size() for metrics readers on other threads.
-    std::atomic<std::size_t> overflow_depth_{0};
+    owner_fifo overflow_;
     injection_queue inbox_;
     timer_heap timers_;
     std::mutex incoming_timers_mutex_;

@@ -40,8 +40,7 @@ worker_metrics loop_core::read_metrics() const noexcept {
     m.busy = std::chrono::nanoseconds(busy);
     m.parked = std::chrono::nanoseconds(parked);
     m.local_queue_depth = static_cast<std::size_t>(local_.size()) + (lifo_slot_.load(std::memory_order_relaxed) ? 1 : 0) +
-                          pinned_depth_.load(std::memory_order_relaxed) +
-                          overflow_depth_.load(std::memory_order_relaxed);
+                          pinned_.depth() + overflow_.depth();
     m.open_sockets = socket_census::count(io_reactor.io());
     return m;
 }

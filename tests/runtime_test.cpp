@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include "corio/metrics.hpp"
 #include "corio/policy.hpp"
 #include "corio/sleep.hpp"
+#include "corio/timeout.hpp"
 #include "counted.hpp"
 
 using namespace std::chrono_literals;
@@ -183,6 +185,44 @@ TEST_CASE("a pinned task keeps its turns while one worker works off an overflow"
     // they all saw the same count.
     const std::set<int> distinct(seen.begin(), seen.begin() + n / 2);
     REQUIRE(distinct.size() > n / 4);
+}
+
+namespace {
+/// Walkers that each hop `hops` times, a hop being a detached task that
+/// spawns the next one. Nobody awaits them, so a lone worker runs them in
+/// queue order.
+struct walkers {
+    walkers(std::size_t count, std::size_t hops) : hops(hops), runs(count * hops) {}
+    const std::size_t hops;
+    std::vector<int> runs;  // one worker: no lock needed
+    std::size_t finished = 0;
+    corio::future<void> all_finished;
+};
+
+corio::task<void> hop(walkers* w, std::size_t walker, std::size_t step) {
+    ++w->runs[walker * w->hops + step];
+    if (step + 1 < w->hops) corio::create_task(hop(w, walker, step + 1));
+    if (++w->finished == w->runs.size()) w->all_finished.set_result();
+    co_return;
+}
+}  // namespace
+
+TEST_CASE("a lone worker's overflow list that is never emptied runs every task once", "[runtime]") {
+    // A thousand walkers keep about a thousand tasks queued on one worker
+    // for 300 hops each: the older ones in the loop's overflow list, whose
+    // front is consumed while the local queue's overflow keeps arriving at
+    // its back. The list is never empty until the end, so it must slide its
+    // live entries down over the consumed ones, losing and repeating none.
+    constexpr std::size_t count = 1000, hops = 300;
+    corio::runtime rt({.workers = 1});
+    walkers w(count, hops);
+    rt.run_until_complete([](walkers* w, std::size_t count) -> corio::task<void> {
+        for (std::size_t i = 0; i < count; ++i) corio::create_task(hop(w, i, 0));
+        // A lost entry would leave this waiting: fail instead of hanging.
+        co_await corio::timeout(60s).run([](walkers* w) -> corio::task<void> { co_await w->all_finished; }(w));
+    }(&w, count));
+    REQUIRE(w.finished == count * hops);
+    REQUIRE(std::count(w.runs.begin(), w.runs.end(), 1) == static_cast<std::ptrdiff_t>(count * hops));
 }
 
 namespace {
