@@ -33,7 +33,7 @@
 #include "entry_watch.hpp"
 #include "injection_queue.hpp"
 #include "local_queue.hpp"
-#include "owner_fifo.hpp"
+#include "entry_fifo.hpp"
 #include "reactor.hpp"
 #include "scheduler.hpp"
 #include "slow_path.hpp"
@@ -197,13 +197,13 @@ private:
     /// an idle worker's re-check before sleeping counted them as work to
     /// steal, woke itself, stole one and handed it back through the inbox,
     /// again and again while this loop served its pinned connections.
-    owner_fifo pinned_;
+    entry_fifo pinned_;
     /// Whose turn it is when both pinned_ and local_ have entries.
     bool pinned_turn_ = false;
     /// A lone loop (standalone, or a runtime of one worker): entries older
     /// than everything in local_, moved out when local_ was full
     /// (owner-only, FIFO). With more loops they go to the injection queue.
-    owner_fifo overflow_;
+    entry_fifo overflow_;
     injection_queue inbox_;
     timer_heap timers_;
     std::mutex incoming_timers_mutex_;
