@@ -22,7 +22,7 @@
 #include "corio/detail/task_header.hpp"
 
 #ifndef CORIO_LOCAL_QUEUE_CAPACITY
-#define CORIO_LOCAL_QUEUE_CAPACITY 256
+#define CORIO_LOCAL_QUEUE_CAPACITY 4096
 #endif
 
 namespace corio::detail {

@@ -160,11 +160,11 @@ corio::task<void> record(int& slot, const int& turns) {
 }  // namespace
 
 TEST_CASE("a pinned task keeps its turns while one worker works off an overflow", "[runtime][pinned]") {
-    // One worker: spawns beyond the local queue's capacity (256; 4 in the
+    // One worker: spawns beyond the local queue's capacity (4 in the
     // sanitizer builds) wait in the loop's overflow list. A pinned task must
     // get every other turn while that list is worked off, not wait until it
     // is empty. Each child records how many turns the pinned task has had.
-    constexpr int n = 2000;
+    constexpr int n = std::max(2000, 2 * CORIO_LOCAL_QUEUE_CAPACITY);
     corio::runtime rt({.workers = 1});
     const std::vector<int> seen = rt.run_until_complete([]() -> corio::task<std::vector<int>> {
         bool stop = false;  // one worker: every task here runs on its thread
@@ -208,12 +208,13 @@ corio::task<void> hop(walkers* w, std::size_t walker, std::size_t step) {
 }  // namespace
 
 TEST_CASE("a lone worker's overflow list that is never emptied runs every task once", "[runtime]") {
-    // A thousand walkers keep about a thousand tasks queued on one worker
-    // for 300 hops each: the older ones in the loop's overflow list, whose
-    // front is consumed while the local queue's overflow keeps arriving at
-    // its back. The list is never empty until the end, so it must slide its
-    // live entries down over the consumed ones, losing and repeating none.
-    constexpr std::size_t count = 1000, hops = 300;
+    // Twice as many walkers as the local queue holds (at least a thousand)
+    // keep as many tasks queued on one worker for 100 hops each: the older
+    // ones in the loop's overflow list, whose front is consumed while the
+    // local queue's overflow keeps arriving at its back. The list is never
+    // empty until the end, so it must slide its live entries down over the
+    // consumed ones, losing and repeating none.
+    constexpr std::size_t count = std::max(1000, 2 * CORIO_LOCAL_QUEUE_CAPACITY), hops = 100;
     corio::runtime rt({.workers = 1});
     walkers w(count, hops);
     rt.run_until_complete([](walkers* w, std::size_t count) -> corio::task<void> {
