@@ -4,7 +4,6 @@
 // tasks, callbacks posted to it from other threads).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <mutex>
 
