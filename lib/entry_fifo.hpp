@@ -31,11 +31,7 @@ public:
 
     queue_entry pop_front() noexcept {
         const queue_entry e = entries_[head_++];
-        if (head_ == entries_.size()) {
-            entries_.clear();
-            head_ = 0;
-        }
-        publish_depth();
+        after_pop();
         return e;
     }
 
@@ -44,11 +40,7 @@ public:
         const std::size_t n = std::min(max, size());
         std::copy_n(entries_.begin() + static_cast<std::ptrdiff_t>(head_), n, out);
         head_ += n;
-        if (head_ == entries_.size()) {
-            entries_.clear();
-            head_ = 0;
-        }
-        publish_depth();
+        after_pop();
         return n;
     }
 
@@ -66,9 +58,8 @@ public:
     template <class F>
     void drain(F&& f) {
         for (std::size_t i = head_; i < entries_.size(); ++i) f(entries_[i]);
-        entries_.clear();
-        head_ = 0;
-        publish_depth();
+        head_ = entries_.size();
+        after_pop();
     }
 
     // ---- any thread -------------------------------------------------------------
@@ -77,6 +68,14 @@ public:
 
 private:
     void publish_depth() noexcept { depth_.store(size(), std::memory_order_relaxed); }
+    /// Once every entry is consumed, the vector starts over from its front.
+    void after_pop() noexcept {
+        if (head_ == entries_.size()) {
+            entries_.clear();
+            head_ = 0;
+        }
+        publish_depth();
+    }
 
     std::vector<queue_entry> entries_;
     std::size_t head_ = 0;

@@ -167,10 +167,10 @@ struct frame_cache {
                   // at thread exit still frees frames afterwards)
     /// A free into a list holding fewer frames takes the fast path: batch
     /// once the exit cleanup is registered (so nonzero says it is), 0
-    /// before (the first free registers it) and once closed. Not `1 <= count < batch`: a thread
-    /// whose frees and allocations alternate at an empty list (fib's
-    /// leaves, right after a full list went to spare) took the slow path
-    /// for every other free.
+    /// before (the first free registers it) and once closed. Not
+    /// `1 <= count < batch`: a thread whose frees and allocations alternate
+    /// at an empty list (fib's leaves, right after a full list went to
+    /// spare) took the slow path for every other free.
     std::uint32_t push_limit;
 };
 thread_local constinit frame_cache cache{};
