@@ -122,6 +122,20 @@ public:
         return true;
     }
 
+    /// Takes `e` if it is the oldest entry. False, with nothing changed,
+    /// when it is not, or when a thief takes it first. `exclusive`: no thief
+    /// exists, so no CAS.
+    bool take_oldest_if(queue_entry e, bool exclusive) noexcept {
+        std::int64_t t = top_.load(std::memory_order_relaxed);
+        if (t >= bottom_.load(std::memory_order_relaxed) || slots_[t & mask].load(std::memory_order_relaxed) != e)
+            return false;
+        if (exclusive) {
+            top_.store(t + 1, std::memory_order_relaxed);
+            return true;
+        }
+        return top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed);
+    }
+
     /// Claims up to half of the entries, oldest first, into `out` (which has
     /// room for capacity / 2). Used when a push finds the ring full.
     std::size_t take_oldest_half(queue_entry* out) noexcept {
