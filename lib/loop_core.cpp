@@ -202,7 +202,7 @@ void loop_core::move_half_out() {
     const std::size_t n = local_.take_oldest_half(batch);
     counters.overflows.add();
     // Only other workers could take entries from the injection queue; a
-    // lone loop keeps them (lib/fork_join.cpp, case 3, on why).
+    // lone loop keeps them (lib/fork_join.cpp, case 2, on why).
     if (sched.asyncio_order || sched.single_loop) {
         overflow_.push_back(batch, n);
     } else if (n) {
