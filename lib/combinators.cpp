@@ -26,25 +26,47 @@ task<std::exception_ptr> await_end_regardless(task_ref t) {
 }
 
 bool failed(const task_ref& t) { return t.cancelled() || t.exception() != nullptr; }
+/// What a failed child makes its gather throw.
+std::exception_ptr failure_of(const task_ref& t) {
+    return t.cancelled() ? std::make_exception_ptr(cancelled_error()) : t.exception();
+}
 }  // namespace
 
 task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast) {
     std::exception_ptr error;
-    if (fail_fast && !handles.empty()) {
+    // The fork-join fast path, as for `co_await handle`: in a runtime, the
+    // children nobody has started yet run here, now, nested, in order, and
+    // a failing one ends the pass (the first failure in time, as far as
+    // this worker can tell); only those still running after it are waited
+    // for. A million children gathered with one done callback each took
+    // 10x as long as awaiting them in a loop. A standalone loop runs
+    // nothing here (try_run_inline keeps asyncio's order).
+    std::vector<task_ref> running;
+    for (auto& h : handles) {
+        if (!h.done()) try_run_inline(h.header());
+        if (!h.done()) {
+            running.push_back(h);
+        } else if (fail_fast && failed(h)) {
+            error = failure_of(h);
+            break;
+        }
+    }
+    if (fail_fast && !error && !running.empty()) {
         // Wake at the first failure in time, whichever child it is (asyncio).
         try {
-            const std::ptrdiff_t first = co_await wait_for_condition(handles, wake_condition::first_failure, std::nullopt);
-            const task_ref& h = handles[static_cast<std::size_t>(first)];
-            if (failed(h)) error = h.cancelled() ? std::make_exception_ptr(cancelled_error()) : h.exception();
+            const std::ptrdiff_t first = co_await wait_for_condition(running, wake_condition::first_failure, std::nullopt);
+            const task_ref& h = running[static_cast<std::size_t>(first)];
+            if (failed(h)) error = failure_of(h);
         } catch (const cancelled_error&) {
             error = std::current_exception();  // the gather itself was cancelled
         }
-        if (error)
-            for (auto& h : handles) h.cancel();
     }
+    if (error)
+        for (auto& h : handles) h.cancel();
     // Every child ends before we return, even if we are cancelled meanwhile.
     for (auto& h : handles)
-        if (auto interrupted = co_await await_end_regardless(h); interrupted && !error) error = interrupted;
+        if (!h.done())
+            if (auto interrupted = co_await await_end_regardless(h); interrupted && !error) error = interrupted;
     co_return error;
 }
 

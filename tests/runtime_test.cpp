@@ -315,6 +315,34 @@ TEST_CASE("children awaited in spawn order run in that order each when its await
     REQUIRE(ran_at == in_order);
 }
 
+TEST_CASE("a gather in a runtime runs its unstarted children itself in order", "[runtime][fork_join][gather]") {
+    // The fork-join fast path for a whole gather: the children run nested in
+    // the gathering task's poll, one after another, none popped from the
+    // worker's queue, and with all of them done no done callback is needed
+    // (with one callback per child, the 100 children were popped from the
+    // queue: 100 here).
+    constexpr int count = 100;
+    corio::runtime rt({.workers = 1});
+    const auto popped = [&rt] {
+        std::uint64_t n = 0;
+        for (const corio::worker_metrics& w : rt.metrics().workers) n += w.from_local;
+        return n;
+    };
+    std::vector<int> log;
+    std::uint64_t popped_while_gathering = 0;
+    rt.run_until_complete([](std::vector<int>& log, const auto& popped, std::uint64_t& during) -> corio::task<void> {
+        std::vector<corio::task<void>> children;
+        for (int i = 0; i < count; ++i) children.push_back(log_run(log, i));
+        const std::uint64_t before = popped();
+        co_await corio::gather(std::move(children));
+        during = popped() - before;
+    }(log, popped, popped_while_gathering));
+    std::vector<int> in_order(count);
+    std::iota(in_order.begin(), in_order.end(), 0);
+    REQUIRE(log == in_order);
+    REQUIRE(popped_while_gathering == 0);
+}
+
 namespace {
 corio::task<std::uint64_t> awaited_chain(std::uint64_t links) {
     if (links == 0) co_return 0;
