@@ -25,14 +25,17 @@ task<std::exception_ptr> await_end_regardless(task_ref t) {
     co_return interrupted;
 }
 
-bool failed(const task_ref& t) { return t.cancelled() || t.exception() != nullptr; }
+/// For a task that is done: it was cancelled or ended with an exception.
+bool failed(const task_header* t) {
+    return t->status() == completion_status::cancelled || t->exception != nullptr;
+}
 /// What a failed child makes its gather throw.
-std::exception_ptr failure_of(const task_ref& t) {
-    return t.cancelled() ? std::make_exception_ptr(cancelled_error()) : t.exception();
+std::exception_ptr failure_of(const task_header* t) {
+    return t->status() == completion_status::cancelled ? std::make_exception_ptr(cancelled_error()) : t->exception;
 }
 }  // namespace
 
-task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast) {
+task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_fast) {
     std::exception_ptr error;
     // The fork-join fast path, as for `co_await handle`: in a runtime, the
     // children nobody has started yet run here, now, nested, in order, and
@@ -42,12 +45,12 @@ task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast)
     // 10x as long as awaiting them in a loop. A standalone loop runs
     // nothing here (try_run_inline keeps asyncio's order).
     std::vector<task_ref> running;
-    for (auto& h : handles) {
-        if (!h.done()) try_run_inline(h.header());
-        if (!h.done()) {
-            running.push_back(h);
-        } else if (fail_fast && failed(h)) {
-            error = failure_of(h);
+    for (task_header* c : children) {
+        if (!c->done()) try_run_inline(c);
+        if (!c->done()) {
+            running.emplace_back(c, true);
+        } else if (fail_fast && failed(c)) {
+            error = failure_of(c);
             break;
         }
     }
@@ -55,18 +58,19 @@ task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast)
         // Wake at the first failure in time, whichever child it is (asyncio).
         try {
             const std::ptrdiff_t first = co_await wait_for_condition(running, wake_condition::first_failure, std::nullopt);
-            const task_ref& h = running[static_cast<std::size_t>(first)];
-            if (failed(h)) error = failure_of(h);
+            const task_header* c = running[static_cast<std::size_t>(first)].header();
+            if (failed(c)) error = failure_of(c);
         } catch (const cancelled_error&) {
             error = std::current_exception();  // the gather itself was cancelled
         }
     }
     if (error)
-        for (auto& h : handles) h.cancel();
+        for (task_header* c : children) request_cancel(c);
     // Every child ends before we return, even if we are cancelled meanwhile.
-    for (auto& h : handles)
-        if (!h.done())
-            if (auto interrupted = co_await await_end_regardless(h); interrupted && !error) error = interrupted;
+    for (task_header* c : children)
+        if (!c->done())
+            if (auto interrupted = co_await await_end_regardless(task_ref(c, true)); interrupted && !error)
+                error = interrupted;
     co_return error;
 }
 
@@ -84,7 +88,7 @@ task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, wake_cond
         switch (s.condition) {
             case wake_condition::first_completed: return true;
             case wake_condition::first_exception: return remaining == 0 || (!t.cancelled() && t.exception() != nullptr);
-            case wake_condition::first_failure: return remaining == 0 || failed(t);
+            case wake_condition::first_failure: return remaining == 0 || failed(t.header());
             case wake_condition::all_completed: return remaining == 0;
         }
         return true;

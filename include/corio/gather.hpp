@@ -23,10 +23,24 @@ namespace detail {
 template <class T>
 using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-/// Awaits every handle in order. With `fail_fast`, the first failure (or
-/// the awaiting task's own cancellation) cancels the rest; all are awaited
-/// before returning. Returns the exception to rethrow, or null.
-task<std::exception_ptr> join_all(std::vector<task_ref> handles, bool fail_fast);
+/// Awaits every child, each kept alive by the caller's handle meanwhile
+/// (raw pointers: a million gathered children cost no reference counting).
+/// With `fail_fast`, the first failure (or the awaiting task's own
+/// cancellation) cancels the rest; all are awaited before returning.
+/// Returns the exception to rethrow, or null.
+task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_fast);
+
+template <class... Ts>
+std::vector<task_header*> headers_of(const std::tuple<task_handle<Ts>...>& handles) {
+    return std::apply([](const auto&... h) { return std::vector<task_header*>{h.header()...}; }, handles);
+}
+template <class T>
+std::vector<task_header*> headers_of(const std::vector<task_handle<T>>& handles) {
+    std::vector<task_header*> headers;
+    headers.reserve(handles.size());
+    for (const auto& h : handles) headers.push_back(h.header());
+    return headers;
+}
 
 template <class T>
 gather_value_t<T> take_value(task_handle<T>& h) {
@@ -50,8 +64,7 @@ outcome<gather_value_t<T>> take_outcome(task_handle<T>& h) {
 template <class... Ts>
 task<std::tuple<detail::gather_value_t<Ts>...>> gather(task<Ts>... children) {
     std::tuple<task_handle<Ts>...> handles{create_task(std::move(children))...};
-    auto refs = std::apply([](auto&... h) { return std::vector<task_ref>{h...}; }, handles);
-    if (std::exception_ptr e = co_await detail::join_all(std::move(refs), true)) std::rethrow_exception(e);
+    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), true)) std::rethrow_exception(e);
     co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<Ts>...>{detail::take_value(h)...}; },
                          handles);
 }
@@ -61,7 +74,7 @@ task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> childre
     std::vector<task_handle<T>> handles;
     handles.reserve(children.size());
     for (auto& c : children) handles.push_back(create_task(std::move(c)));
-    if (std::exception_ptr e = co_await detail::join_all({handles.begin(), handles.end()}, true))
+    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), true))
         std::rethrow_exception(e);
     std::vector<detail::gather_value_t<T>> results;
     results.reserve(handles.size());
@@ -72,8 +85,7 @@ task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> childre
 template <class... Ts>
 task<std::tuple<outcome<detail::gather_value_t<Ts>>...>> gather_settled(task<Ts>... children) {
     std::tuple<task_handle<Ts>...> handles{create_task(std::move(children))...};
-    auto refs = std::apply([](auto&... h) { return std::vector<task_ref>{h...}; }, handles);
-    if (std::exception_ptr e = co_await detail::join_all(std::move(refs), false)) std::rethrow_exception(e);
+    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), false)) std::rethrow_exception(e);
     co_return std::apply(
         [](auto&... h) { return std::tuple<outcome<detail::gather_value_t<Ts>>...>{detail::take_outcome(h)...}; },
         handles);
@@ -84,7 +96,7 @@ task<std::vector<outcome<detail::gather_value_t<T>>>> gather_settled(std::vector
     std::vector<task_handle<T>> handles;
     handles.reserve(children.size());
     for (auto& c : children) handles.push_back(create_task(std::move(c)));
-    if (std::exception_ptr e = co_await detail::join_all({handles.begin(), handles.end()}, false))
+    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), false))
         std::rethrow_exception(e);
     std::vector<outcome<detail::gather_value_t<T>>> results;
     results.reserve(handles.size());
