@@ -22,10 +22,6 @@ constexpr std::uint32_t maintenance_interval = 61;
 /// Consecutive LIFO-slot polls before the slot's task goes to the back of
 /// the queue: two tasks waking each other cannot starve the rest.
 constexpr unsigned max_lifo_streak = 3;
-/// How long a sleeper waits before it looks at every queue once more
-/// (park_until_work). Far longer than a store takes to leave a core's
-/// store buffer; short enough that a spawn it missed waits no longer.
-constexpr auto park_recheck_delay = std::chrono::milliseconds(1);
 }  // namespace
 
 loop_core::loop_core(scheduler& s, std::size_t i, std::unique_ptr<scheduler> owned)
@@ -388,22 +384,7 @@ void loop_core::park_until_work() {
         counters.parks.add();
         counters.start_parked(worker_counters::now_ns());
         const std::uint64_t trace_parked = trace ? trace_clock::now() : 0;
-        // A worker's own pushes glance at the idle set without a fence
-        // (idle_set.hpp: a fence at every spawn cost skynet 1.21x and
-        // spawn_join 1.38x of their time with 2 workers), so the re-check
-        // above can miss a push still in its core's store buffer while the
-        // glance, stale, saw this worker searching. Looking once more a
-        // moment later, still listed as a sleeper (no new transition, so no
-        // new window), sees it. Each park that lasts that long pays one
-        // extra wake-up; an idle runtime, one per worker. (A lone loop has
-        // no other worker whose pushes it could miss.)
-        const auto recheck_at =
-            sched.single_loop ? depot_clock::time_point::max() : depot_clock::now() + park_recheck_delay;
-        bool woken = io_reactor.park(std::min(deadline, recheck_at));
-        if (!woken && deadline > recheck_at && depot_clock::now() >= recheck_at) {
-            if (sched.any_work_pending()) sched.notify_parked();
-            woken = io_reactor.park(deadline);
-        }
+        const bool woken = io_reactor.park(deadline);
         if (trace) [[unlikely]]
             trace->park(trace_parked, trace_clock::now());
         counters.end_parked(worker_counters::now_ns());
