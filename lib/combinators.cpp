@@ -67,6 +67,7 @@ task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_
     if (error)
         for (task_header* c : children) request_cancel(c);
     // Every child ends before we return, even if we are cancelled meanwhile.
+    // The done ones (after the pass, nearly all) need no coroutine frame.
     for (task_header* c : children)
         if (!c->done())
             if (auto interrupted = co_await await_end_regardless(task_ref(c, true)); interrupted && !error)
