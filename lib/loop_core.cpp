@@ -22,6 +22,10 @@ constexpr std::uint32_t maintenance_interval = 61;
 /// Consecutive LIFO-slot polls before the slot's task goes to the back of
 /// the queue: two tasks waking each other cannot starve the rest.
 constexpr unsigned max_lifo_streak = 3;
+/// How long a sleeper waits before it looks at every queue once more
+/// (park_until_work). Far longer than a store takes to leave a core's
+/// store buffer; short enough that a spawn it missed waits no longer.
+constexpr auto park_recheck_delay = std::chrono::milliseconds(1);
 }  // namespace
 
 loop_core::loop_core(scheduler& s, std::size_t i, std::unique_ptr<scheduler> owned)
@@ -384,11 +388,30 @@ void loop_core::park_until_work() {
         counters.parks.add();
         counters.start_parked(worker_counters::now_ns());
         const std::uint64_t trace_parked = trace ? trace_clock::now() : 0;
-        const bool woken = io_reactor.park(deadline);
+        // A worker's own pushes glance at the idle set without a fence
+        // (idle_set.hpp: a fence at every spawn cost skynet 1.21x and
+        // spawn_join 1.38x of their time with 2 workers), so the re-check
+        // above can miss a push still in its core's store buffer while the
+        // glance, stale, saw this worker searching. Looking once more a
+        // moment later, still listed as a sleeper (no new transition, so no
+        // new window), sees it. Each park that lasts that long pays one
+        // extra wake-up; an idle runtime, one per worker. (A lone loop has
+        // no other worker whose pushes it could miss.)
+        const auto recheck_at =
+            sched.single_loop ? depot_clock::time_point::max() : depot_clock::now() + park_recheck_delay;
+        // Only a park that the re-check's deadline ended is followed by the
+        // second: after an IO handler or an unpark this loop may have work
+        // of its own, and must go and look for it.
+        using park_end = reactor::park_end;
+        park_end end = io_reactor.park(std::min(deadline, recheck_at));
+        if (end == park_end::deadline && deadline > recheck_at) {
+            if (sched.any_work_pending()) sched.notify_parked();
+            end = io_reactor.park(deadline);
+        }
         if (trace) [[unlikely]]
             trace->park(trace_parked, trace_clock::now());
         counters.end_parked(worker_counters::now_ns());
-        if (woken) counters.unparks.add();
+        if (end == park_end::unparked) counters.unparks.add();
     }
     // Still listed as a sleeper: woken by a timer, the inbox or stop, not by
     // a publisher (which would have counted us as searching).

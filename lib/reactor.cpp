@@ -36,11 +36,11 @@ void reactor::poll() {
     io_->poll();
 }
 
-bool reactor::park(time_point deadline) {
+reactor::park_end reactor::park(time_point deadline) {
     int expected = notified;
     // acquire: pairs with the release in unpark(), so the work published
     // before the unpark is visible after we return.
-    if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire)) return true;
+    if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire)) return park_end::unparked;
     // Restart before announcing `parked`: an unparker that sees `parked`
     // calls stop() after this point, so its stop cannot be erased by the
     // restart and run_one cannot block through it. A stop() left over from
@@ -49,10 +49,9 @@ bool reactor::park(time_point deadline) {
     expected = empty;
     if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acq_rel)) {
         state_.store(empty, std::memory_order_relaxed);  // notified meanwhile
-        return true;
+        return park_end::unparked;
     }
-    if (deadline == time_point::max()) io_->run_one();
-    else io_->run_one_until(deadline);
+    const std::size_t handlers_run = deadline == time_point::max() ? io_->run_one() : io_->run_one_until(deadline);
     // Leave only once no unparker is inside stop(): the loop may be
     // destroyed as soon as we return, and the unparker (a blocking-pool
     // thread, say) holds no reference to it.
@@ -63,7 +62,8 @@ bool reactor::park(time_point deadline) {
             std::this_thread::yield();
             s = state_.load(std::memory_order_acquire);
         } else if (state_.compare_exchange_weak(s, empty, std::memory_order_acquire)) {
-            return woken;
+            if (woken) return park_end::unparked;
+            return handlers_run != 0 ? park_end::io : park_end::deadline;
         }
     }
 }

@@ -37,11 +37,15 @@ public:
     /// Runs the IO completion handlers that are ready, without blocking.
     /// Driving thread only.
     void poll();
+    /// What ended a park.
+    enum class park_end {
+        unparked,  ///< an unpark() ended (or pre-empted) it: the metrics' wake-ups
+        io,        ///< an IO completion, whose handler ran (it may have queued work here)
+        deadline,  ///< the deadline passed and nothing else happened
+    };
     /// Sleeps in the reactor until unpark(), an IO completion (whose handler
     /// it runs) or `deadline` (time_point::max(): none). Driving thread only.
-    /// True if an unpark() ended (or pre-empted) the sleep: the metrics'
-    /// count of wake-ups.
-    bool park(time_point deadline);
+    park_end park(time_point deadline);
     /// Any thread.
     void unpark();
 
