@@ -11,15 +11,20 @@
 //                                     └ joiner: the parked join()
 //
 // Invariants (all under state.lock):
-// - A child node is in `live` from reserve_child until its task's
-//   completion fires it (or the spawn failed); while it is there its task
-//   is alive (the completion's fire, which unlinks it, runs before the task
-//   drops its alive reference), so cancelling it under the lock is safe.
-// - `live` counts live nodes, reservations included, so join() cannot
-//   finish while a create_task is between its reservation and its spawn.
+// - A child node is in `live` from start_child, which enters its task
+//   before queueing it, until the task's completion fires it (or the queue
+//   refused it); while it is there its task is alive (the completion's
+//   fire, which unlinks it, runs before the task drops its alive
+//   reference), so cancelling it under the lock is safe. One locked
+//   section a spawn: a task not yet queued cannot finish before it is in
+//   the group, so no reservation has to come first.
+// - `live` counts live nodes.
 // - finished = exiting && live == 0, set once; after it no child is added.
 // - refs = 1 for the task_group object + 1 per live node: a child finishing
-//   after its group was destroyed still has the state to report to.
+//   after its group was destroyed still has the state to report to. Counted
+//   under the lock, which every holder takes anyway to let go: whoever
+//   brings it to 0 is the last to touch the state and frees it after
+//   unlocking (an atomic count cost two more locked instructions a child).
 // - A failed child's node keeps a reference on the task, so the exception
 //   join() hands out is freed with the frame, after the group is destroyed
 //   (whose release of the reference orders the parent's reads of it before
@@ -30,7 +35,6 @@
 // CAS plus a queue push, no completion lock), so the order never inverts.
 #include "corio/task_group.hpp"
 
-#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <stdexcept>
@@ -51,8 +55,8 @@ namespace corio::detail {
 
 struct task_group_child : waiter_node {
     task_group_state* group = nullptr;
-    /// Null while its spawn is in progress. No reference while live (the
-    /// task is alive until its completion fires this node); a failed
+    /// No reference while live (the task is alive until its completion
+    /// fires this node); a failed
     /// child's node holds one, so its exception stays in the task and the
     /// frame is freed after the group is done with it (see child_done).
     task_header* task = nullptr;
@@ -65,11 +69,10 @@ struct task_group_child : waiter_node {
 };
 
 struct task_group_state {
-    /// Who holds the state: the task_group object and each live child
-    /// node. acq_rel on release: the last holder frees what others wrote.
-    std::atomic<std::uint32_t> refs{1};
     spinlock lock;
     // ---- everything below is guarded by `lock` ----
+    /// Who holds the state: the task_group object and each live child node.
+    std::uint32_t refs = 1;
     task_group_child* live_head = nullptr;
     std::size_t live = 0;
     task_group_child* failed_head = nullptr;  // in failure order
@@ -92,9 +95,9 @@ struct task_group_state {
         }
     }
 
-    void release() noexcept {
-        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-    }
+    /// Drops a holder's reference; true when it was the last (the caller
+    /// then deletes the state once it has unlocked).
+    [[nodiscard]] bool release_locked() noexcept { return --refs == 0; }
 
     void link_live(task_group_child* c) noexcept {
         c->group_prev = nullptr;
@@ -117,12 +120,11 @@ struct task_group_state {
     /// Cancels every live child once (asyncio's _abort).
     void abort_locked() noexcept {
         aborting = true;
-        for (task_group_child* c = live_head; c; c = c->group_next)
-            if (c->task) request_cancel(c->task);
+        for (task_group_child* c = live_head; c; c = c->group_next) request_cancel(c->task);
     }
 
-    /// A child is done (or its spawn failed: task null). Called on the
-    /// finishing thread, under the child's completion lock when fired.
+    /// A child is done (or was never queued). Called on the finishing
+    /// thread, under the child's completion lock when fired.
     void child_done(task_group_child* c, bool failed) noexcept;
 };
 
@@ -203,10 +205,11 @@ void task_group_state::child_done(task_group_child* c, bool failed) noexcept {
         finished = true;
         serve_all(joiner);
     }
+    const bool last = release_locked();  // the live node's reference
     lock.unlock();
     if (orphan_loop) report_on(orphan_loop, "task_group child failed after its group was destroyed", orphan_error);
     delete c;
-    release();  // the live node's reference; may free the state
+    if (last) delete this;
 }
 
 }  // namespace corio::detail
@@ -232,12 +235,12 @@ task_group::~task_group() {
     s.orphaned = true;
     if (!s.finished) {
         live = s.live;
-        for (task_group_child* c = s.live_head; c; c = c->group_next)
-            if (c->task) loop = c->task->home;
+        for (task_group_child* c = s.live_head; c; c = c->group_next) loop = c->task->home;
         if (live) s.abort_locked();
         for (task_group_child* c = s.failed_head; c; c = c->group_next) unretrieved.push_back(c->task->exception);
     }
     parent = std::move(s.parent);  // dropped outside the lock: it may be the last reference
+    const bool last = s.release_locked();  // children still live may outlive us with it
     s.lock.unlock();
     if (!loop && detail::tl_core) loop = detail::tl_core;
     if (!loop && parent) loop = parent.header()->home;
@@ -249,13 +252,20 @@ task_group::~task_group() {
         for (auto& e : unretrieved)
             loop->owner->call_exception_handler({"task_group destroyed before join(): a child's exception was never retrieved", e});
     }
-    s.release();
+    if (last) delete &s;
 }
 
-task_group_child* task_group::reserve_child() {
-    auto* c = new task_group_child;
+void task_group::start_child(detail::task_header* task) {
+    task_group_child* c = nullptr;
+    try {
+        c = new task_group_child;
+    } catch (...) {
+        detail::discard_spawn(task);
+        throw;
+    }
     c->group = state_;
     c->fire = &detail::on_child_done;
+    c->task = task;
     bool finished = false, aborting = false;
     {
         std::lock_guard guard(state_->lock);
@@ -263,28 +273,27 @@ task_group_child* task_group::reserve_child() {
         aborting = state_->aborting;
         if (!finished && !aborting) {
             state_->link_live(c);
-            state_->refs.fetch_add(1, std::memory_order_relaxed);
+            ++state_->refs;
         }
     }
-    if (finished || aborting) delete c;
-    if (finished) throw std::runtime_error("task_group is finished: create_task after join()");
-    if (aborting) throw detail::shutting_down_error(state_);
-    return c;
-}
-
-void task_group::cancel_reservation(task_group_child* child) noexcept { state_->child_done(child, false); }
-
-void task_group::attach_child(task_group_child* child, detail::task_header* task) noexcept {
-    bool cancel_now;
-    {
-        std::lock_guard guard(state_->lock);
-        child->task = task;
-        cancel_now = state_->aborting;  // a failure came while it was being spawned
+    if (finished || aborting) {
+        delete c;
+        detail::discard_spawn(task);
+        if (finished) throw std::runtime_error("task_group is finished: create_task after join()");
+        throw detail::shutting_down_error(state_);
     }
-    if (cancel_now) detail::request_cancel(task);
-    // The caller's task_handle keeps `task` alive until we return, even if
-    // it completes right now; if it has, report its end ourselves.
-    if (!task->add_waiter(child)) detail::on_child_done(child);
+    // Until it is queued nobody can complete the task (a failing sibling
+    // may already cancel it: that only marks its state word), so its
+    // waiter list needs no lock yet.
+    task->add_waiter_unshared(c);
+    try {
+        detail::publish_spawn(task);
+    } catch (...) {
+        task->remove_waiter(c);
+        state_->child_done(c, false);  // out of the group, where a canceller could reach the task
+        detail::discard_spawn(task);
+        throw;
+    }
 }
 
 namespace {

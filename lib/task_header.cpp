@@ -270,7 +270,7 @@ namespace {
 }
 }  // namespace
 
-void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
+void prepare_spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
     if (!loop) loop = tl_core;
     if (!loop) {
         t->self.destroy();
@@ -278,6 +278,21 @@ void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned
     }
     init_spawned(t, loop, pinned);
     if (name) t->name = std::make_unique<std::string>(*name);
+}
+
+void discard_spawn(task_header* t) noexcept {
+    if (t->context) release_context(std::exchange(t->context, nullptr));
+    t->self.destroy();
+}
+
+void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
+    prepare_spawn(t, loop, name, pinned);
+    publish_spawn(t);
+}
+
+void publish_spawn(task_header* t) {
+    loop_core* const loop = t->home;
+    const bool pinned = t->pinned;
     const queue_entry e = make_entry(t, true);
     loop_core* here = tl_core;
     // Counted by the spawning worker; a thread outside the scheduler pays a fetch_add.

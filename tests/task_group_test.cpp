@@ -316,6 +316,43 @@ TEST_CASE("create_task after join finished or while shutting down throws", "[tas
     REQUIRE(r.join_twice);
 }
 
+namespace {
+corio::context_var<std::shared_ptr<int>> request_id("request_id");
+
+/// Sets request_id to `value`, then has a finished task_group refuse three
+/// children that would count their runs in `runs`.
+corio::task<void> refuse_three(std::shared_ptr<int> value, std::shared_ptr<std::atomic<int>> runs) {
+    request_id.set(std::move(value));
+    auto count_run = [](std::shared_ptr<std::atomic<int>> n) -> corio::task<void> {
+        n->fetch_add(1);
+        co_return;
+    };
+    const corio::task_options named{.name = "refused"};
+    corio::task_group tg;
+    co_await tg.join();
+    for (int i = 0; i < 3; ++i) {
+        try {
+            tg.create_task(count_run(runs), named);
+        } catch (const std::runtime_error&) {
+        }
+    }
+    co_await corio::sleep(10ms);
+}
+}  // namespace
+
+TEST_CASE("a child its group refuses never runs, and what it was given is freed", "[task_group]") {
+    // The refused task was already made a task of the loop, with a
+    // reference on its creator's context, when the group said no: the
+    // context_var's value outlives the run if freeing the task misses it.
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    auto value = std::make_shared<int>(1);
+    auto runs = std::make_shared<std::atomic<int>>(0);
+    corio_test::run_in(mode, [value, runs]() { return refuse_three(value, runs); });
+    REQUIRE(runs->load() == 0);
+    REQUIRE(runs.use_count() == 1);   // the refused frames are gone
+    REQUIRE(value.use_count() == 1);  // and so is the context they were given
+}
+
 TEST_CASE("create_task refused in the body after a failure is not one of the group's failures", "[task_group]") {
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     const auto failures = corio_test::run_in(mode, []() -> corio::task<std::vector<int>> {

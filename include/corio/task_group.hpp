@@ -91,24 +91,12 @@ public:
     // (Overloads, not a defaulted argument: see corio::create_task.)
     template <class T>
     task_handle<T> create_task(task<T> t, const task_options& opts) {
-        detail::task_group_child* child = nullptr;
-        try {
-            child = reserve_child();
-        } catch (...) {
-            // The refusal is the report: like asyncio's TaskGroup, which
-            // closes the coroutine, debug mode does not call it unawaited.
-            t.release().destroy();
-            throw;
-        }
-        task_handle<T> h;
-        try {
-            h = task_handle<T>(detail::spawn_task(std::move(t), nullptr, opts), false);
-        } catch (...) {
-            cancel_reservation(child);
-            throw;
-        }
-        attach_child(child, h.header());
-        return h;
+        detail::promise<T>* p = detail::release_for_spawn(std::move(t));
+        detail::prepare_spawn(p, nullptr, opts.name.empty() ? nullptr : &opts.name, opts.pinned);
+        // On a refusal the task is freed unrun: like asyncio's TaskGroup,
+        // which closes the coroutine, debug mode does not call it unawaited.
+        start_child(p);
+        return task_handle<T>(p, false);
     }
     template <class T>
     task_handle<T> create_task(task<T> t) {
@@ -144,9 +132,9 @@ public:
     }
 
 private:
-    detail::task_group_child* reserve_child();
-    void cancel_reservation(detail::task_group_child* child) noexcept;
-    void attach_child(detail::task_group_child* child, detail::task_header* task) noexcept;
+    /// Enters `task` (prepared, not yet queued) in the group and queues it;
+    /// frees it unrun and throws if the group refuses children.
+    void start_child(detail::task_header* task);
 
     detail::task_group_state* state_;
 };

@@ -46,13 +46,19 @@ public:
             lock_.unlock();
             return false;
         }
+        add_waiter_unshared(w);
+        lock_.unlock();
+        return true;
+    }
+
+    /// add_waiter for a caller that no other thread can reach (a task not
+    /// yet queued): the same link without the lock.
+    void add_waiter_unshared(waiter_node* w) noexcept {
         w->next = nullptr;
         w->prev = tail_;
         (tail_ ? tail_->next : head_) = w;
         tail_ = w;
         w->linked = true;
-        lock_.unlock();
-        return true;
     }
 
     /// Unlinks `w` if it has not fired. Returns true when it was removed.

@@ -249,6 +249,13 @@ void try_run_inline(task_header* child) noexcept;
 void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned);
 /// spawn(t, nullptr, nullptr, false): create_task without options.
 void spawn_here(task_header* t);
+/// spawn in two steps, for a caller that records the task where other
+/// threads find it before it can run (task_group): prepare_spawn makes `t`
+/// a spawned task as spawn does (throwing as it does) but queues nothing;
+/// publish_spawn queues it; discard_spawn frees one never published.
+void prepare_spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned);
+void publish_spawn(task_header* t);
+void discard_spawn(task_header* t) noexcept;
 
 /// Completion of a spawned task: from final_suspend, or cancelled before
 /// its first poll.
