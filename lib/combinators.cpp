@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 
+#include "children_watch.hpp"
 #include "corio/gather.hpp"
 #include "corio/policy.hpp"
 #include "corio/wait.hpp"
@@ -44,30 +45,33 @@ task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_
     // for. A million children gathered with one done callback each took
     // 10x as long as awaiting them in a loop. A standalone loop runs
     // nothing here (try_run_inline keeps asyncio's order).
-    std::vector<task_ref> running;
+    std::vector<task_header*> running;
     for (task_header* c : children) {
         if (!c->done()) try_run_inline(c);
         if (!c->done()) {
-            running.emplace_back(c, true);
+            running.push_back(c);
         } else if (fail_fast && failed(c)) {
             error = failure_of(c);
             break;
         }
     }
-    if (fail_fast && !error && !running.empty()) {
-        // Wake at the first failure in time, whichever child it is (asyncio).
+    bool cancel_children = error != nullptr;
+    if (!error && !running.empty()) {
+        // Wake when all are done, or at the first failure in time,
+        // whichever child it is (asyncio).
         try {
-            const std::ptrdiff_t first = co_await wait_for_condition(running, wake_condition::first_failure, std::nullopt);
-            const task_header* c = running[static_cast<std::size_t>(first)].header();
-            if (failed(c)) error = failure_of(c);
+            if (const task_header* f = co_await children_watch(running, fail_fast)) error = failure_of(f);
+            cancel_children = error != nullptr;
         } catch (const cancelled_error&) {
             error = std::current_exception();  // the gather itself was cancelled
+            cancel_children = fail_fast;       // gather_settled lets its children finish
         }
     }
-    if (error)
+    if (cancel_children)
         for (task_header* c : children) request_cancel(c);
     // Every child ends before we return, even if we are cancelled meanwhile.
-    // The done ones (after the pass, nearly all) need no coroutine frame.
+    // The done ones (without a failure or a cancellation, all) need no
+    // coroutine frame.
     for (task_header* c : children)
         if (!c->done())
             if (auto interrupted = co_await await_end_regardless(task_ref(c, true)); interrupted && !error)

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "corio/corio.hpp"
+#include "splitmix.hpp"
 
 namespace {
 
@@ -23,12 +24,7 @@ struct tagged_failure : std::runtime_error {
     std::size_t group, child;
 };
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
+using corio_test::mix;
 
 constexpr std::size_t children_per_group = 12;  // plus up to as many grandchildren
 

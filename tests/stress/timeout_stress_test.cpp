@@ -13,17 +13,13 @@
 #include <vector>
 
 #include "corio/corio.hpp"
+#include "splitmix.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
+using corio_test::mix;
 
 struct tally {
     std::atomic<int> timeouts{0};
