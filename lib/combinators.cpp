@@ -55,19 +55,19 @@ task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_
             break;
         }
     }
-    bool cancel_children = error != nullptr;
     if (!error && !running.empty()) {
         // Wake when all are done, or at the first failure in time,
         // whichever child it is (asyncio).
         try {
-            if (const task_header* f = co_await children_watch(running, fail_fast)) error = failure_of(f);
-            cancel_children = error != nullptr;
+            children_watch watch(running, fail_fast);  // named: its nodes must outlive the wait
+            if (const task_header* f = co_await watch) error = failure_of(f);
         } catch (const cancelled_error&) {
-            error = std::current_exception();  // the gather itself was cancelled
-            cancel_children = fail_fast;       // gather_settled lets its children finish
+            // The gather itself was cancelled: its children are too,
+            // return_exceptions or not (asyncio).
+            error = std::current_exception();
         }
     }
-    if (cancel_children)
+    if (error)
         for (task_header* c : children) request_cancel(c);
     // Every child ends before we return, even if we are cancelled meanwhile.
     // The done ones (without a failure or a cancellation, all) need no

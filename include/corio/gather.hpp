@@ -25,8 +25,8 @@ using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 /// Awaits every child, each kept alive by the caller's handle meanwhile
 /// (raw pointers: a million gathered children cost no reference counting).
-/// With `fail_fast`, the first failure (or the awaiting task's own
-/// cancellation) cancels the rest; all are awaited before returning.
+/// The awaiting task's cancellation cancels the children, and with
+/// `fail_fast` so does the first failure; all are awaited before returning.
 /// Returns the exception to rethrow, or null.
 task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_fast);
 
