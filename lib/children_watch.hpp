@@ -31,6 +31,12 @@
 
 namespace corio::detail {
 
+/// For a task that is done: it was cancelled or ended with an exception
+/// (what ends a gather).
+inline bool failed(const task_header* t) noexcept {
+    return t->status() == completion_status::cancelled || t->exception != nullptr;
+}
+
 class children_watch {
 public:
     /// Starts watching `children` (none of them freed before the watch);
@@ -74,9 +80,6 @@ private:
         task_header* child = nullptr;
     };
 
-    static bool failed(const task_header* t) noexcept {
-        return t->status() == completion_status::cancelled || t->exception != nullptr;
-    }
     static void on_child_done(waiter_node* w) noexcept {
         auto* n = static_cast<node*>(w);
         n->watch->child_done(n->child);

@@ -26,10 +26,6 @@ task<std::exception_ptr> await_end_regardless(task_ref t) {
     co_return interrupted;
 }
 
-/// For a task that is done: it was cancelled or ended with an exception.
-bool failed(const task_header* t) {
-    return t->status() == completion_status::cancelled || t->exception != nullptr;
-}
 /// What a failed child makes its gather throw.
 std::exception_ptr failure_of(const task_header* t) {
     return t->status() == completion_status::cancelled ? std::make_exception_ptr(cancelled_error()) : t->exception;
@@ -79,22 +75,21 @@ task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_
     co_return error;
 }
 
-task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, wake_condition condition,
+task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, completion_condition condition,
                                         std::optional<clock::duration> timeout) {
     struct state {
-        state(future<void> f, std::size_t n, wake_condition c) : signal(std::move(f)), remaining(n), condition(c) {}
+        state(future<void> f, std::size_t n, completion_condition c) : signal(std::move(f)), remaining(n), condition(c) {}
         future<void> signal;
         std::atomic<std::size_t> remaining;
         std::atomic<std::ptrdiff_t> satisfied_by{-1};
-        wake_condition condition;
+        completion_condition condition;
     };
     auto st = std::make_shared<state>(get_running_loop().create_future<void>(), handles.size(), condition);
     auto satisfied = [](const state& s, const task_ref& t, std::size_t remaining) {
         switch (s.condition) {
-            case wake_condition::first_completed: return true;
-            case wake_condition::first_exception: return remaining == 0 || (!t.cancelled() && t.exception() != nullptr);
-            case wake_condition::first_failure: return remaining == 0 || failed(t.header());
-            case wake_condition::all_completed: return remaining == 0;
+            case completion_condition::first_completed: return true;
+            case completion_condition::first_exception: return remaining == 0 || (!t.cancelled() && t.exception() != nullptr);
+            case completion_condition::all_completed: return remaining == 0;
         }
         return true;
     };

@@ -16,8 +16,8 @@
 
 namespace corio {
 
-// Same numbering as detail::wake_condition where the names match.
-enum class completion_condition { first_completed = 0, first_exception = 1, all_completed = 3 };
+/// asyncio.wait's return_when.
+enum class completion_condition { first_completed, first_exception, all_completed };
 inline constexpr completion_condition first_completed = completion_condition::first_completed;
 inline constexpr completion_condition first_exception = completion_condition::first_exception;
 inline constexpr completion_condition all_completed = completion_condition::all_completed;
@@ -34,14 +34,10 @@ struct wait_result {
 };
 
 namespace detail {
-/// What wait_for_condition waits for: asyncio.wait's three, plus gather's
-/// "first failure" (an exception or a cancellation).
-enum class wake_condition { first_completed, first_exception, first_failure, all_completed };
-
 /// Suspends until `condition` holds over `handles` or the timeout passes.
 /// Returns the index of the handle whose completion satisfied it (-1 on
 /// timeout). Cancels nothing (asyncio.wait).
-task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, wake_condition condition,
+task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, completion_condition condition,
                                         std::optional<clock::duration> timeout);
 /// Awaits `target` for at most `timeout`; on timeout cancels it and awaits
 /// its end. Returns true if the timeout fired. If the awaiting task is
@@ -54,8 +50,7 @@ task<bool> await_with_timeout(task_ref target, clock::duration timeout);
 template <class T>
 task<wait_result<T>> wait(std::vector<task_handle<T>> handles, wait_options options = {}) {
     if (handles.empty()) throw std::invalid_argument("wait() needs at least one task");
-    co_await detail::wait_for_condition({handles.begin(), handles.end()},
-                                        static_cast<detail::wake_condition>(options.return_when), options.timeout);
+    co_await detail::wait_for_condition({handles.begin(), handles.end()}, options.return_when, options.timeout);
     wait_result<T> result;
     for (auto& h : handles) (h.done() ? result.done : result.pending).push_back(std::move(h));
     co_return result;
