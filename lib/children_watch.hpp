@@ -61,7 +61,7 @@ public:
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) {
         std::lock_guard guard(lock_);
-        if (met_) {
+        if (met_locked()) {
             waiter_.served = true;
             return false;
         }
@@ -84,13 +84,15 @@ private:
         auto* n = static_cast<node*>(w);
         n->watch->child_done(n->child);
     }
+    /// The wait is over: a child failed (when that ends it) or all are done.
+    bool met_locked() const noexcept { return failed_child_ != nullptr || remaining_ == 0; }
     void child_done(task_header* child) noexcept {
         std::lock_guard guard(lock_);
+        const bool already_met = met_locked();
         --remaining_;
-        if (met_) return;
+        if (already_met) return;
         if (stop_at_failure_ && failed(child)) failed_child_ = child;
         else if (remaining_ != 0) return;
-        met_ = true;
         serve_all(joiner_);
     }
 
@@ -98,7 +100,6 @@ private:
     spinlock lock_;
     // ---- guarded by lock_ ----
     std::size_t remaining_;
-    bool met_ = false;
     task_header* failed_child_ = nullptr;
     wait_list joiner_;
     parked_waiter waiter_;

@@ -388,15 +388,10 @@ void loop_core::park_until_work() {
         counters.parks.add();
         counters.start_parked(worker_counters::now_ns());
         const std::uint64_t trace_parked = trace ? trace_clock::now() : 0;
-        // A worker's own pushes glance at the idle set without a fence
-        // (idle_set.hpp: a fence at every spawn cost skynet 1.21x and
-        // spawn_join 1.38x of their time with 2 workers), so the re-check
-        // above can miss a push still in its core's store buffer while the
-        // glance, stale, saw this worker searching. Looking once more a
-        // moment later, still listed as a sleeper (no new transition, so no
-        // new window), sees it. Each park that lasts that long pays one
-        // extra wake-up; an idle runtime, one per worker. (A lone loop has
-        // no other worker whose pushes it could miss.)
+        // The re-check above can miss a push by another worker, whose
+        // glance at the idle set has no fence (idle_set.hpp): look once more
+        // a moment later, still listed as a sleeper. (A lone loop has no
+        // other worker whose pushes it could miss.)
         const auto recheck_at =
             sched.single_loop ? depot_clock::time_point::max() : depot_clock::now() + park_recheck_delay;
         // Only a park that the re-check's deadline ended is followed by the
