@@ -1,15 +1,17 @@
 // A parent spawns 1,000 children that each return their index and joins
-// them, three ways: awaiting each handle in spawn order, one gather of
-// them all, and a task_group. Per child, on runtimes of 1 and 2 workers
-// (the argument). The children either return at once (`ready`) or yield
-// once first (`yielding`: none is done when the parent starts to wait, so
-// every join waits for every child). The three do the same work with different bookkeeping:
-// an awaited handle is the fork-join fast path, gather runs the children
-// nobody has started in the gathering task, and a task_group keeps a node
-// per child on a locked list, which is what its cancellation on failure
-// needs. Each iteration runs 100 fan-outs in one run_until_complete, so
-// the wake-up of a parked worker that starts it (tens of microseconds on
-// a VM) is not a child's cost. Real time: the calling thread only blocks.
+// them, four ways: awaiting each handle in spawn order, one gather of
+// them all, one wait for all (asyncio.wait), and a task_group. Per child,
+// on runtimes of 1 and 2 workers (the argument). The children either
+// return at once (`ready`) or yield once first (`yielding`: none is done
+// when the parent starts to wait, so every join waits for every child).
+// The four do the same work with different bookkeeping: an awaited handle
+// is the fork-join fast path, gather runs the children nobody has started
+// in the gathering task, wait runs none of them (as asyncio.wait) and
+// only watches them finish, and a task_group keeps a node per child on a
+// locked list, which is what its cancellation on failure needs. Each
+// iteration runs 100 fan-outs in one run_until_complete, so the wake-up
+// of a parked worker that starts it (tens of microseconds on a VM) is not
+// a child's cost. Real time: the calling thread only blocks.
 #include <corio/corio.hpp>
 
 #include <cstdint>
@@ -51,6 +53,17 @@ corio::task<std::int64_t> gathered() {
 }
 
 template <child_fn Child>
+corio::task<std::int64_t> waited_for_all() {
+    std::vector<corio::task_handle<std::int64_t>> handles;
+    handles.reserve(ops_per_batch);
+    for (std::int64_t i = 0; i < ops_per_batch; ++i) handles.push_back(corio::create_task(Child(i)));
+    const auto result = co_await corio::wait(std::move(handles));
+    std::int64_t sum = 0;
+    for (const auto& h : result.done) sum += h.result();
+    co_return sum;
+}
+
+template <child_fn Child>
 corio::task<std::int64_t> in_a_task_group() {
     std::vector<corio::task_handle<std::int64_t>> handles;
     handles.reserve(ops_per_batch);
@@ -83,15 +96,19 @@ void run_fan_outs(benchmark::State& state) {
 
 void BM_fan_out_awaited_in_order(benchmark::State& state) { run_fan_outs<awaited_in_order<ready>>(state); }
 void BM_fan_out_gather(benchmark::State& state) { run_fan_outs<gathered<ready>>(state); }
+void BM_fan_out_wait(benchmark::State& state) { run_fan_outs<waited_for_all<ready>>(state); }
 void BM_fan_out_task_group(benchmark::State& state) { run_fan_outs<in_a_task_group<ready>>(state); }
 void BM_fan_out_yielding_awaited_in_order(benchmark::State& state) { run_fan_outs<awaited_in_order<yielding>>(state); }
 void BM_fan_out_yielding_gather(benchmark::State& state) { run_fan_outs<gathered<yielding>>(state); }
+void BM_fan_out_yielding_wait(benchmark::State& state) { run_fan_outs<waited_for_all<yielding>>(state); }
 void BM_fan_out_yielding_task_group(benchmark::State& state) { run_fan_outs<in_a_task_group<yielding>>(state); }
 BENCHMARK(BM_fan_out_awaited_in_order)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_fan_out_gather)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_fan_out_wait)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_fan_out_task_group)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_fan_out_yielding_awaited_in_order)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_fan_out_yielding_gather)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_fan_out_yielding_wait)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_fan_out_yielding_task_group)->ArgName("workers")->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace

@@ -55,7 +55,7 @@ task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_
         // Wake when all are done, or at the first failure in time,
         // whichever child it is (asyncio).
         try {
-            children_watch watch(running, fail_fast);  // named: its nodes must outlive the wait
+            children_watch watch(running, fail_fast ? &failed : nullptr);  // named: its nodes must outlive the wait
             if (const task_header* f = co_await watch) error = failure_of(f);
         } catch (const cancelled_error&) {
             // The gather itself was cancelled: its children are too,
@@ -75,50 +75,33 @@ task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_
     co_return error;
 }
 
-task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, completion_condition condition,
-                                        std::optional<clock::duration> timeout) {
-    struct state {
-        state(future<void> f, std::size_t n, completion_condition c) : signal(std::move(f)), remaining(n), condition(c) {}
-        future<void> signal;
-        std::atomic<std::size_t> remaining;
-        std::atomic<std::ptrdiff_t> satisfied_by{-1};
-        completion_condition condition;
-    };
-    auto st = std::make_shared<state>(get_running_loop().create_future<void>(), handles.size(), condition);
-    auto satisfied = [](const state& s, const task_ref& t, std::size_t remaining) {
-        switch (s.condition) {
-            case completion_condition::first_completed: return true;
-            case completion_condition::first_exception: return remaining == 0 || (!t.cancelled() && t.exception() != nullptr);
-            case completion_condition::all_completed: return remaining == 0;
-        }
-        return true;
-    };
-    std::vector<std::uintptr_t> tokens;
-    tokens.reserve(handles.size());
-    for (std::size_t i = 0; i < handles.size(); ++i) {
-        const auto index = static_cast<std::ptrdiff_t>(i);
-        tokens.push_back(handles[i].add_done_callback([st, satisfied, index](const task_ref& t) {
-            const std::size_t remaining = st->remaining.fetch_sub(1, std::memory_order_acq_rel) - 1;
-            if (!satisfied(*st, t, remaining)) return;
-            // The first callback to satisfy the condition (callbacks of
-            // different tasks may run on different loops at once) names it.
-            std::ptrdiff_t none = -1;
-            if (st->satisfied_by.compare_exchange_strong(none, index, std::memory_order_acq_rel)) st->signal.set_result();
-        }));
+namespace {
+bool finished(const task_header*) noexcept { return true; }
+/// asyncio.wait's FIRST_EXCEPTION: an exception, a cancellation not being one.
+bool raised(const task_header* t) noexcept {
+    return t->status() != completion_status::cancelled && t->exception != nullptr;
+}
+children_watch::stop_rule stop_rule_for(completion_condition condition) noexcept {
+    switch (condition) {
+        case completion_condition::first_completed: return &finished;
+        case completion_condition::first_exception: return &raised;
+        case completion_condition::all_completed: break;
     }
-    std::exception_ptr cancelled;
-    try {
-        if (timeout)
-            co_await await_with_timeout(ensure_future([](future<void> f) -> task<void> { co_await f; }(st->signal)),
-                                        *timeout);
-        else
-            co_await st->signal;
-    } catch (const cancelled_error&) {
-        cancelled = std::current_exception();
-    }
-    for (std::size_t i = 0; i < handles.size(); ++i) handles[i].remove_done_callback(tokens[i]);
-    if (cancelled) std::rethrow_exception(cancelled);
-    co_return st->satisfied_by.load(std::memory_order_acquire);
+    return nullptr;
+}
+/// now + `timeout`, or none when that is beyond what the clock can count.
+std::optional<clock::time_point> deadline_after(std::optional<clock::duration> timeout) {
+    if (!timeout) return std::nullopt;
+    const clock::time_point now = clock::now();
+    if (*timeout > clock::time_point::max() - now) return std::nullopt;
+    return now + *timeout;
+}
+}  // namespace
+
+task<void> wait_for_condition(std::vector<task_header*> children, completion_condition condition,
+                              std::optional<clock::duration> timeout) {
+    children_watch watch(children, stop_rule_for(condition), deadline_after(timeout));  // named: its nodes must outlive the wait
+    co_await watch;
 }
 
 task<bool> await_with_timeout(task_ref target, clock::duration timeout) {

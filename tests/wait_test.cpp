@@ -44,6 +44,18 @@ corio::task<int> sleeper(corio::clock::duration d, std::atomic<bool>& cancelled)
     }
     co_return 1;
 }
+/// True when its wait of up to an hour for `h` was cancelled.
+corio::task<bool> wait_an_hour_for(corio::task_handle<int> h) {
+    // Built before the co_await: GCC 12 cannot copy an initializer list's
+    // array into a coroutine frame ("array used as initializer").
+    std::vector<corio::task_handle<int>> hs{h};
+    try {
+        co_await corio::wait(hs, {.timeout = 1h});
+    } catch (const corio::cancelled_error&) {
+        co_return true;
+    }
+    co_return false;
+}
 struct counts {
     std::size_t done = 0, pending = 0;
     bool operator==(const counts&) const = default;
@@ -119,6 +131,64 @@ TEST_CASE("wait with a timeout returns the pending tasks and cancels nothing", "
     });
     REQUIRE(r.c == counts{1, 1});
     REQUIRE(r.slow_still_running);
+}
+
+TEST_CASE("wait first_exception passes over a cancelled task: a cancellation is not an exception", "[wait]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const counts c = corio_test::run_in(mode, []() -> corio::task<counts> {
+        auto cancelled = corio::create_task(after(1h, 1));
+        cancelled.cancel();
+        std::vector<corio::task_handle<int>> hs{cancelled, corio::create_task(after(2ms, 2))};
+        co_return count(co_await corio::wait(hs, {.timeout = std::nullopt, .return_when = corio::first_exception}));
+    });
+    REQUIRE(c == counts{2, 0});
+}
+
+TEST_CASE("wait with a zero timeout returns at once with what is done so far", "[wait][timeout]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const counts c = corio_test::run_in(mode, []() -> corio::task<counts> {
+        auto done = corio::create_task(after(0ms, 1));
+        co_await done;
+        std::vector<corio::task_handle<int>> hs{done, corio::create_task(after(1h, 2))};
+        auto w = co_await corio::wait(hs, {.timeout = 0ms});
+        for (auto& h : w.pending) h.cancel();
+        co_return count(w);
+    });
+    REQUIRE(c == counts{1, 1});
+}
+
+TEST_CASE("the timer of a wait that ended early wakes nothing after it", "[wait][timeout]") {
+    // The first wait usually ends at 1 ms, leaving its 10 ms timer set
+    // while the task awaits a future set at 40 ms; a timer that woke the
+    // task again would resume that await with the future still pending.
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const int v = corio_test::run_in(mode, []() -> corio::task<int> {
+        std::vector<corio::task_handle<int>> hs{corio::create_task(after(1ms, 1))};
+        co_await corio::wait(hs, {.timeout = 10ms});
+        auto f = corio::get_running_loop().create_future<int>();
+        corio::get_running_loop().call_later(40ms, [f]() mutable { f.set_result(7); });
+        co_return co_await f;
+    });
+    REQUIRE(v == 7);
+}
+
+TEST_CASE("a task cancelled in a wait with a timeout sees cancelled_error and its tasks run on", "[wait][timeout]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    struct result {
+        bool waiter_saw_cancel = false;
+        bool child_running = false;
+    };
+    const result r = corio_test::run_in(mode, []() -> corio::task<result> {
+        auto child = corio::create_task(after(1h, 1));
+        auto waiter = corio::create_task(wait_an_hour_for(child));
+        co_await corio::sleep(5ms);
+        waiter.cancel();
+        result res{co_await waiter, !child.done()};
+        child.cancel();
+        co_return res;
+    });
+    REQUIRE(r.waiter_saw_cancel);
+    REQUIRE(r.child_running);
 }
 
 TEST_CASE("wait of no tasks throws std::invalid_argument", "[wait]") {

@@ -11,6 +11,7 @@
 
 #include "corio/create_task.hpp"
 #include "corio/future.hpp"
+#include "corio/gather.hpp"
 #include "corio/task.hpp"
 #include "corio/task_handle.hpp"
 
@@ -34,11 +35,11 @@ struct wait_result {
 };
 
 namespace detail {
-/// Suspends until `condition` holds over `handles` or the timeout passes.
-/// Returns the index of the handle whose completion satisfied it (-1 on
-/// timeout). Cancels nothing (asyncio.wait).
-task<std::ptrdiff_t> wait_for_condition(std::vector<task_ref> handles, completion_condition condition,
-                                        std::optional<clock::duration> timeout);
+/// Suspends until `condition` holds over `children` (each kept alive by the
+/// caller's handle meanwhile) or the timeout passes. Cancels nothing
+/// (asyncio.wait).
+task<void> wait_for_condition(std::vector<task_header*> children, completion_condition condition,
+                              std::optional<clock::duration> timeout);
 /// Awaits `target` for at most `timeout`; on timeout cancels it and awaits
 /// its end. Returns true if the timeout fired. If the awaiting task is
 /// cancelled, `target` is cancelled and awaited too.
@@ -50,7 +51,7 @@ task<bool> await_with_timeout(task_ref target, clock::duration timeout);
 template <class T>
 task<wait_result<T>> wait(std::vector<task_handle<T>> handles, wait_options options = {}) {
     if (handles.empty()) throw std::invalid_argument("wait() needs at least one task");
-    co_await detail::wait_for_condition({handles.begin(), handles.end()}, options.return_when, options.timeout);
+    co_await detail::wait_for_condition(detail::headers_of(handles), options.return_when, options.timeout);
     wait_result<T> result;
     for (auto& h : handles) (h.done() ? result.done : result.pending).push_back(std::move(h));
     co_return result;

@@ -95,20 +95,22 @@ inline void serve_all(wait_list& list) noexcept {
     while (parked_waiter* w = list.pop()) serve(*w);
 }
 
-/// [unlocked] In await_resume: returns when `w` was served; otherwise (woken
-/// by cancel(), or a cancellation was pending before it could park) unlinks
-/// it and throws cancelled_error.
+/// [unlocked] In await_resume: true when `w` was served; otherwise (woken
+/// by cancel() or by its own deadline, or a cancellation was pending before
+/// it could park) unlinks it and returns false.
+template <class Lock>
+bool take_served(Lock& lock, parked_waiter& w, wait_list& list) {
+    if (!w.suspended) return w.served;  // written by this task only
+    std::lock_guard guard(lock);        // wakers write `served` under it
+    if (!w.served && w.linked) list.erase(&w);
+    return w.served;
+}
+
+/// [unlocked] In await_resume of a wait only a waker or cancel() ends:
+/// returns when `w` was served; otherwise throws cancelled_error.
 template <class Lock>
 void finish_wait(Lock& lock, parked_waiter& w, wait_list& list) {
-    bool served;
-    if (w.suspended) {
-        std::lock_guard guard(lock);  // wakers write `served` under it
-        served = w.served;
-        if (!served && w.linked) list.erase(&w);
-    } else {
-        served = w.served;  // written by this task only
-    }
-    if (served) return;
+    if (take_served(lock, w, list)) return;
     throw_if_cancelled();
     throw std::logic_error("corio: a waiter resumed neither served nor cancelled");
 }
