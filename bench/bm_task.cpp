@@ -5,8 +5,10 @@
 // The second runs both on a standalone loop (asyncio's strict FIFO: a real
 // round trip through the run queue) and on a 1-worker runtime (where the
 // fork-join fast path runs the child inline when the parent awaits it).
+// Last, create_task + wait_for with a timeout that does not expire.
 #include <corio/corio.hpp>
 
+#include <chrono>
 #include <cstdint>
 
 #include "bm_common.hpp"
@@ -82,5 +84,23 @@ void BM_task_create_await_value_loop(benchmark::State& state) {
     corio_bench::run_batches_on_loop(state, spawn_await_value_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
 }
 BENCHMARK(BM_task_create_await_value_loop);
+
+// ---- wait_for of a spawned task that finishes in time ----------------------
+
+// asyncio's most common timeout: create_task + wait_for(handle, 1 s) on a
+// standalone loop; the timer is set and left behind cancelled each time.
+corio::task<std::int64_t> wait_for_batch() {
+    std::int64_t sum = 0;
+    for (std::int64_t i = 0; i < ops_per_batch; ++i) {
+        corio::task_handle<std::int64_t> h = corio::create_task(identity(i));
+        sum += co_await corio::wait_for(h, std::chrono::seconds(1));
+    }
+    co_return sum;
+}
+
+void BM_task_wait_for_loop(benchmark::State& state) {
+    corio_bench::run_batches_on_loop(state, wait_for_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
+}
+BENCHMARK(BM_task_wait_for_loop);
 
 }  // namespace

@@ -56,6 +56,8 @@ corio::task<bool> wait_an_hour_for(corio::task_handle<int> h) {
     }
     co_return false;
 }
+/// wait_for of `h` with an hour to go; the inner task's end decides the rest.
+corio::task<int> wait_for_an_hour(corio::task_handle<int> h) { co_return co_await corio::wait_for(h, 1h); }
 struct counts {
     std::size_t done = 0, pending = 0;
     bool operator==(const counts&) const = default;
@@ -248,6 +250,35 @@ TEST_CASE("wait_for throws timeout_error and cancels the inner task", "[wait_for
     REQUIRE(r.timed_out);
     REQUIRE(r.handle_cancelled);
     REQUIRE(inner_cancelled);
+}
+
+TEST_CASE("a task cancelled in wait_for cancels the inner task and returns after its end", "[wait_for]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    std::atomic<bool> inner_cancelled{false};
+    struct result {
+        bool waiter_saw_cancel = false, inner_ended_first = false;
+    };
+    const result r = corio_test::run_in(mode, [&]() -> corio::task<result> {
+        auto inner = corio::create_task(sleeper(1h, inner_cancelled));
+        auto waiter = corio::create_task(wait_for_an_hour(inner));
+        co_await corio::sleep(5ms);
+        waiter.cancel();
+        co_await waiter.wait_done();
+        co_return result{waiter.cancelled(), inner.done() && inner.cancelled()};
+    });
+    REQUIRE(r.waiter_saw_cancel);
+    REQUIRE(r.inner_ended_first);
+    REQUIRE(inner_cancelled);
+}
+
+TEST_CASE("wait_for with a zero timeout returns a finished task's value", "[wait_for][timeout]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const int v = corio_test::run_in(mode, []() -> corio::task<int> {
+        auto h = corio::create_task(after(0ms, 9));
+        co_await h.wait_done();
+        co_return co_await corio::wait_for(h, 0ms);
+    });
+    REQUIRE(v == 9);
 }
 
 TEST_CASE("wait_for on a future cancels the future on timeout", "[wait_for][timeout][future]") {
