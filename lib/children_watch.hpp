@@ -78,14 +78,14 @@ public:
 
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) {
+        const bool deadline_passed = deadline_ && *deadline_ <= clock::now();
         {
             std::lock_guard guard(lock_);
             if (met_locked()) {
                 waiter_.served = true;
                 return false;
             }
-            if (deadline_ && *deadline_ <= clock::now()) return false;
-            if (!park_locked(waiter_, h, joiner_)) return false;
+            if (deadline_passed || !park_locked(waiter_, h, joiner_)) return false;
         }
         // Outside the lock: nothing can resume the task before this poll
         // returns, so its generation and frame stay as they are.
