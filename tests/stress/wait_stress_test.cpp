@@ -45,11 +45,14 @@ corio::task<std::size_t> child(std::size_t w, std::size_t c) {
 
 bool raised(const corio::task_handle<std::size_t>& h) { return !h.cancelled() && h.exception() != nullptr; }
 
-/// What wait's condition promises of an untimed wait's result.
-bool condition_holds(const corio::wait_result<std::size_t>& r, corio::completion_condition when) {
+/// What wait promises of its result: `done` holds finished tasks only,
+/// every task is in one of the two, and, unless a timeout may have ended
+/// the wait first, the condition holds.
+bool result_holds(const corio::wait_result<std::size_t>& r, corio::completion_condition when, bool timed) {
     for (const auto& h : r.done)
         if (!h.done()) return false;
     if (r.done.size() + r.pending.size() != children_per_wait) return false;
+    if (timed) return true;
     switch (when) {
         case corio::first_completed: return !r.done.empty();
         case corio::all_completed: return r.pending.empty();
@@ -80,8 +83,7 @@ corio::task<void> run_wait(wait_record& rec, std::size_t w) {
     for (std::size_t c = 0; c < children_per_wait; ++c) handles.push_back(corio::create_task(child(w, c)));
     try {
         const auto result = co_await corio::wait(handles, {.timeout = timeout, .return_when = when});
-        rec.result_right = condition_holds(result, when) || (rec.timed && result.done.size() + result.pending.size() ==
-                                                                              children_per_wait);
+        rec.result_right = result_holds(result, when, rec.timed);
         auto f = corio::get_running_loop().create_future<int>();
         auto setter = corio::create_task(set_later(f, static_cast<int>(w)));
         rec.later_await_right = co_await f == static_cast<int>(w);
