@@ -5,7 +5,8 @@
 // The second runs both on a standalone loop (asyncio's strict FIFO: a real
 // round trip through the run queue) and on a 1-worker runtime (where the
 // fork-join fast path runs the child inline when the parent awaits it).
-// Last, create_task + wait_for with a timeout that does not expire.
+// Last, create_task + wait_for with a timeout that does not expire, and
+// gather of two tasks that yield once.
 #include <corio/corio.hpp>
 
 #include <chrono>
@@ -102,5 +103,41 @@ void BM_task_wait_for_loop(benchmark::State& state) {
     corio_bench::run_batches_on_loop(state, wait_for_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
 }
 BENCHMARK(BM_task_wait_for_loop);
+
+// ---- gather of two tasks ---------------------------------------------------
+
+// asyncio's `await gather(a(), b())` of two tasks that each yield once
+// (so the gathering task waits for them), on a standalone loop and on a
+// 1-worker runtime (where the gather runs them inline first).
+corio::task<std::int64_t> yield_then(std::int64_t i) {
+    co_await corio::yield();
+    co_return i;
+}
+
+corio::task<std::int64_t> gather_pairs_batch() {
+    std::int64_t sum = 0;
+    for (std::int64_t i = 0; i < ops_per_batch; i += 2) {
+        auto [a, b] = co_await corio::gather(yield_then(i), yield_then(i + 1));
+        sum += a + b;
+    }
+    co_return sum;
+}
+
+void BM_task_gather_pair_loop(benchmark::State& state) {
+    corio_bench::run_batches_on_loop(state, gather_pairs_batch, corio_bench::sum_below(ops_per_batch), "wrong sum");
+}
+BENCHMARK(BM_task_gather_pair_loop);
+
+void BM_task_gather_pair_runtime1(benchmark::State& state) {
+    corio::runtime rt({.workers = 1});
+    for (auto _ : state) {
+        if (rt.run_until_complete(gather_pairs_batch()) != corio_bench::sum_below(ops_per_batch)) {
+            state.SkipWithError("wrong sum");
+            break;
+        }
+    }
+    corio_bench::report_per_op(state);
+}
+BENCHMARK(BM_task_gather_pair_runtime1)->UseRealTime();
 
 }  // namespace
