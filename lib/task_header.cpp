@@ -5,6 +5,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "context.hpp"
@@ -377,6 +378,31 @@ std::int64_t arm_wait(std::coroutine_handle<> h) {
     return prepare_suspension(h, ts::waiting, "corio: awaited a corio awaitable outside a corio task");
 }
 
+std::int64_t arm_forwarding_wait(std::coroutine_handle<> h, task_header* awaited, context_map*& saved_context) {
+    task_header* const t = tl_task;
+    if (!t) throw std::logic_error("corio: awaited a corio awaitable outside a corio task");
+    saved_context = t->context;
+    t->forwards_to = awaited;  // published by the arming CAS (release)
+    const std::int64_t gen = prepare_suspension(h, ts::waiting | ts::forwards_cancel,
+                                                "corio: awaited a corio awaitable outside a corio task");
+    if (gen < 0) t->context = saved_context;
+    return gen;
+}
+
+void forward_pending_cancel(task_header* awaited) noexcept {
+    // asyncio's __step: a cancellation pending when the task starts waiting
+    // on another goes to that one (`_fut_waiter.cancel()`) if it is not done.
+    if (!awaited->done() && take_cancel()) request_cancel(awaited);
+}
+
+void end_forwarding_wait(context_map* saved_context) noexcept {
+    task_header* const t = tl_task;
+    // acquire: the canceller is done with the awaited task (and with
+    // forwards_to) once it clears the bit.
+    while (t->state.load(std::memory_order_acquire) & ts::forwarding) std::this_thread::yield();
+    t->context = saved_context;
+}
+
 namespace {
 /// Undoes arm_wait when there turned out to be nothing to wait for. False
 /// if a waker (cancel) got there first: the task must then suspend.
@@ -384,7 +410,8 @@ bool disarm_wait(task_header* t, std::uint32_t gen) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
     do {
         if (ts::generation(s) != gen || !(s & ts::waiting)) return false;
-    } while (!t->state.compare_exchange_weak(s, (s & ~ts::waiting) + ts::generation_one, std::memory_order_relaxed));
+    } while (!t->state.compare_exchange_weak(s, (s & ~(ts::waiting | ts::forwards_cancel)) + ts::generation_one,
+                                             std::memory_order_relaxed));
     return true;
 }
 }  // namespace
@@ -394,7 +421,8 @@ namespace {
 /// bumped); the task is requeued now (SCHEDULED) or, if its poll has not
 /// returned yet, by the poller (NOTIFIED).
 std::uint64_t woken(std::uint64_t s) noexcept {
-    return ((s & ~ts::waiting) + ts::generation_one) | ((s & ts::running) ? ts::notified : ts::scheduled);
+    return ((s & ~(ts::waiting | ts::forwards_cancel)) + ts::generation_one) |
+           ((s & ts::running) ? ts::notified : ts::scheduled);
 }
 }  // namespace
 
@@ -411,16 +439,69 @@ bool wake(task_header* t, std::uint32_t gen) noexcept {
     return true;
 }
 
-bool request_cancel(task_header* t) noexcept {
-    if (!t || t->done()) return false;
+namespace {
+/// `s` is a wait that forwards cancellation.
+bool forwards(std::uint64_t s) noexcept {
+    constexpr std::uint64_t both = ts::waiting | ts::forwards_cancel;
+    return (s & both) == both;
+}
+
+/// The state `t` had when this cancel took effect on it: counted, and either
+/// requested (and `t` woken if it waited) or, in a forwarding wait, marked
+/// `forwarding` for the caller to pass on and then clear.
+std::uint64_t cancel_one(task_header* t, bool& may_forward) noexcept {
+    // Waits this long at most for another cancel passing itself on through
+    // `t` (it takes a few instructions, more if its thread is preempted);
+    // only tasks awaiting each other in a cycle, deadlocked already, could
+    // make two cancels wait for each other, and then this one wakes `t`.
+    constexpr std::uint32_t max_waits = 100'000;
+    std::uint32_t waits = 0;
     std::uint64_t s = t->state.load(std::memory_order_acquire);
     std::uint64_t next;
-    do {
-        next = with_cancel_request(s);
-        if (s & ts::waiting) next = woken(next);
-    } while (!t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire));
-    if ((s & ts::waiting) && !(s & ts::running)) schedule_woken(t);
-    return true;
+    for (;;) {
+        if (may_forward && forwards(s)) {
+            if (s & ts::forwarding) {
+                if (++waits == max_waits) may_forward = false;
+                std::this_thread::yield();
+                s = t->state.load(std::memory_order_acquire);
+                continue;
+            }
+            next = with_cancel_request(s) & ~ts::cancel_requested;  // counted only
+            next |= ts::forwarding;
+        } else {
+            next = with_cancel_request(s);
+            if (s & ts::waiting) next = woken(next);
+        }
+        if (t->state.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_acquire)) return s;
+    }
+}
+}  // namespace
+
+bool request_cancel(task_header* t) noexcept {
+    if (!t || t->done()) return false;
+    // A chain of tasks each awaiting the next passes the cancel down hand
+    // over hand: each link stays `forwarding`, so it keeps the next alive,
+    // until the cancel has taken effect on that next one. A loop, not a
+    // recursion: such chains can be as long as memory allows.
+    task_header* holder = nullptr;  // whose `forwarding` keeps `t` alive
+    // Tasks that await each other in a cycle (deadlocked already) would pass
+    // it round for ever: after this many links the cancel wakes the task it
+    // has reached instead.
+    constexpr std::uint32_t max_links = 1u << 20;
+    for (std::uint32_t links = 0;; ++links) {
+        const bool finished = t->done();
+        // A task awaiting itself would wait on the bit this cancel holds.
+        bool may_forward = links < max_links && t != holder;
+        const std::uint64_t s = finished ? 0 : cancel_one(t, may_forward);
+        if (holder) holder->state.fetch_and(~ts::forwarding, std::memory_order_release);
+        if (finished) return true;  // it ended meanwhile: nothing more to cancel
+        if (!(may_forward && forwards(s))) {
+            if ((s & ts::waiting) && !(s & ts::running)) schedule_woken(t);
+            return true;
+        }
+        holder = t;
+        t = t->forwards_to;
+    }
 }
 
 std::uint32_t cancelling(const task_header* t) noexcept {
@@ -473,7 +554,21 @@ bool wait_operation::suspend_unless_done(std::coroutine_handle<> h) {
         // Completed since await_ready, or ready but the poll's budget ran out.
         return consume_budget() ? false : yield_current(h);
     }
-    const std::int64_t gen = arm_wait(h);
+    std::int64_t gen;
+    if (forwards_cancel_) {
+        gen = arm_forwarding_wait(h, inline_candidate_, saved_context_);
+        // A cancellation pending goes to the awaited task, however many come
+        // in between; once that task is done, the next one is thrown here,
+        // as it is when the task could not register (a shutdown closed its
+        // registry: it must not suspend at all, and each arming asks again).
+        while (gen < 0 && tl_task->registry != 0 && !target_.done()) {
+            forward_pending_cancel(inline_candidate_);
+            gen = arm_forwarding_wait(h, inline_candidate_, saved_context_);
+        }
+        armed_forwarding_ = gen >= 0;
+    } else {
+        gen = arm_wait(h);
+    }
     if (gen < 0) return false;  // cancellation pending: await_resume throws it
     task_ = tl_task;
     generation_ = static_cast<std::uint32_t>(gen);

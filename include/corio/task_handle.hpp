@@ -129,11 +129,12 @@ public:
     std::size_t remove_done_callback(std::uintptr_t token) noexcept { return detail::remove_done_callback(*header_, token); }
 
     /// `co_await handle`: resumes on the awaiting task's worker with a copy
-    /// of the result, or rethrows. Cancelling the awaiting task also cancels
-    /// this task (asyncio). Awaited as an rvalue (`co_await std::move(h)`),
-    /// the result is moved out, and if the handle holds the task's last
-    /// reference the task is freed at once and `h` left empty: freed while
-    /// the awaiting task still has it in cache, not when the handle goes
+    /// of the result, or rethrows. Cancelling the awaiting task cancels this
+    /// task instead, and the await goes on until this task ends (asyncio).
+    /// Awaited as an rvalue (`co_await std::move(h)`), the result is moved
+    /// out, and if the handle holds the task's last reference the task is
+    /// freed at once and `h` left empty: freed while the awaiting task
+    /// still has it in cache, not when the handle goes
     /// (dropping a million handles after a million awaits was a second,
     /// cache-missing pass over every task). Otherwise `h` keeps it.
     /// Awaiting an empty handle throws invalid_state_error. (GCC 12
@@ -144,26 +145,25 @@ public:
     class wait_operation : public detail::wait_operation {
     public:
         wait_operation(detail::promise<T>* p, bool propagate_cancel, task_handle* moved_from = nullptr) noexcept
-            : detail::wait_operation(*p, p),
-              promise_(p),
-              moved_from_(moved_from),
-              propagate_cancel_(propagate_cancel) {}
+            : detail::wait_operation(*p, p, propagate_cancel), moved_from_(moved_from) {}
         decltype(auto) await_resume() {
-            if (woken_by_cancel() && propagate_cancel_) detail::request_cancel(promise_);
+            settle_forwarding();
+            detail::promise<T>* const p = static_cast<detail::promise<T>*>(awaited_task());
+            if (woken_by_cancel() && forwards_cancel()) detail::request_cancel(p);
             detail::throw_if_cancelled();
-            if (promise_->exception) std::rethrow_exception(promise_->exception);
+            if (p->exception) std::rethrow_exception(p->exception);
             if constexpr (std::is_void_v<T>) {
                 if constexpr (Move) free_if_last();
             } else if constexpr (std::is_reference_v<T>) {
-                return promise_->result.value();
+                return p->result.value();
             } else if constexpr (Move) {
-                T value(std::move(promise_->result.value()));
+                T value(std::move(p->result.value()));
                 free_if_last();
                 return value;
             } else if constexpr (!std::is_copy_constructible_v<T>) {
-                return T(std::move(promise_->result.value()));
+                return T(std::move(p->result.value()));
             } else {
-                return T(promise_->result.value());
+                return T(p->result.value());
             }
         }
 
@@ -173,14 +173,13 @@ public:
         /// task_header::release, pairs with the release by which the others
         /// dropped theirs; with the last one in hand nobody can take another).
         void free_if_last() noexcept {
-            if (promise_->refs.load(std::memory_order_acquire) != 1) return;
+            detail::task_header* const t = awaited_task();
+            if (t->refs.load(std::memory_order_acquire) != 1) return;
             moved_from_->header_ = nullptr;
-            promise_->self.destroy();
+            t->self.destroy();
         }
 
-        detail::promise<T>* promise_;
         task_handle* moved_from_;  // Move: the handle awaited as an rvalue
-        bool propagate_cancel_;
     };
     wait_operation<false> operator co_await() const& { return {&awaitable_promise(), true}; }
     wait_operation<true> operator co_await() && { return {&awaitable_promise(), true, this}; }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -196,6 +197,148 @@ TEST_CASE("cancelling a task that awaits another task cancels the awaited one to
     });
     REQUIRE(both);
     REQUIRE(inner_obs.saw_cancel);
+}
+
+namespace {
+/// Sleeps an hour; cancelled, it cleans up for `cleanup` (awaiting) and
+/// then ends cancelled, or, with `swallow`, returns 42.
+corio::task<int> slow_to_cancel(corio::clock::duration cleanup, bool swallow, std::atomic<bool>& cleaned) {
+    bool cancelled = false;
+    try {
+        co_await corio::sleep(1h);
+    } catch (const corio::cancelled_error&) {
+        cancelled = true;
+    }
+    if (cancelled) {
+        co_await corio::sleep(cleanup);
+        cleaned = true;
+        if (!swallow) throw corio::cancelled_error();
+        co_return 42;
+    }
+    co_return 1;
+}
+/// Awaits `h` and reports whether `h` was done when the await ended.
+corio::task<int> await_and_check(corio::task_handle<int> h, std::atomic<bool>& awaited_done) {
+    int v = 0;
+    try {
+        v = co_await h;
+    } catch (const corio::cancelled_error&) {
+        awaited_done = h.done();
+        throw;
+    }
+    awaited_done = h.done();
+    co_return v;
+}
+}  // namespace
+
+TEST_CASE("cancelling a task that awaits another task waits for that task's end and ends as it did",
+          "[cancel][conformance]") {
+    // asyncio: the cancel goes to the awaited task, and the awaiting one
+    // ends when that has finished its cleanup: cancelled if it was, with its
+    // value (and not cancelled, though counted) if it swallowed the cancel.
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    const bool swallow = GENERATE(false, true);
+    std::atomic<bool> cleaned{false}, awaited_done{false};
+    struct result {
+        int value = 0;
+        bool outer_cancelled = false, inner_cancelled = false;
+        std::uint32_t outer_cancelling = 0;
+    };
+    const result r = corio_test::run_in(mode, [&]() -> corio::task<result> {
+        auto inner = corio::create_task(slow_to_cancel(5ms, swallow, cleaned));
+        auto outer = corio::create_task(await_and_check(inner, awaited_done));
+        co_await corio::sleep(2ms);
+        outer.cancel();
+        co_await outer.wait_done();
+        co_return result{outer.cancelled() ? -1 : outer.result(), outer.cancelled(), inner.cancelled(),
+                         outer.cancelling()};
+    });
+    REQUIRE(awaited_done);  // the outer await ended after the inner task did
+    REQUIRE(cleaned);
+    REQUIRE(r.outer_cancelling == 1);
+    REQUIRE(r.outer_cancelled == !swallow);
+    REQUIRE(r.inner_cancelled == !swallow);
+    if (swallow) REQUIRE(r.value == 42);
+}
+
+TEST_CASE("a cancel pending when a task starts awaiting another goes to that one", "[cancel][conformance]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    std::atomic<bool> cleaned{false};
+    struct result {
+        bool outer_cancelled = false, inner_cancelled = false;
+    };
+    const result r = corio_test::run_in(mode, [&]() -> corio::task<result> {
+        auto inner = corio::create_task(slow_to_cancel(1ms, false, cleaned));
+        co_await corio::sleep(1ms);  // inner is asleep
+        auto outer = corio::create_task([](corio::task_handle<int> i) -> corio::task<int> {
+            corio::current_task().cancel();  // pending when it starts to await
+            co_return co_await i;
+        }(inner));
+        co_await outer.wait_done();
+        co_return result{outer.cancelled(), inner.done() && inner.cancelled()};
+    });
+    REQUIRE(r.outer_cancelled);
+    REQUIRE(r.inner_cancelled);
+    REQUIRE(cleaned);
+}
+
+TEST_CASE("a cancel passes down a chain of tasks each awaiting the next", "[cancel][conformance]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    std::atomic<bool> cleaned{false}, b_saw_c_done{false}, a_saw_b_done{false};
+    struct result {
+        bool a = false, b = false, c = false;
+        std::uint32_t a_count = 0, b_count = 0, c_count = 0;
+    };
+    const result r = corio_test::run_in(mode, [&]() -> corio::task<result> {
+        auto c = corio::create_task(slow_to_cancel(2ms, false, cleaned));
+        auto b = corio::create_task(await_and_check(c, b_saw_c_done));
+        auto a = corio::create_task(await_and_check(b, a_saw_b_done));
+        co_await corio::sleep(2ms);
+        a.cancel();
+        co_await a.wait_done();
+        co_return result{a.cancelled(), b.cancelled(), c.cancelled(), a.cancelling(), b.cancelling(), c.cancelling()};
+    });
+    REQUIRE(r.a);
+    REQUIRE(r.b);
+    REQUIRE(r.c);
+    REQUIRE(cleaned);
+    REQUIRE(b_saw_c_done);
+    REQUIRE(a_saw_b_done);
+    // Each was asked once (asyncio's counts: the cancel is counted where it passes).
+    REQUIRE(r.a_count == 1);
+    REQUIRE(r.b_count == 1);
+    REQUIRE(r.c_count == 1);
+}
+
+TEST_CASE("a task's context_var values are its own again after a cancel passed on from its await",
+          "[cancel][conformance][context_var]") {
+    // The context slot holds the awaited task during such a wait.
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    static corio::context_var<int> marker("marker", 0);
+    std::atomic<bool> cleaned{false};
+    struct result {
+        int after_value = 0, after_cancel = 0;
+    };
+    const result r = corio_test::run_in(mode, [&]() -> corio::task<result> {
+        const auto marked_await = [](corio::task_handle<int> h, int mark) -> corio::task<int> {
+            marker.set(mark);
+            try {
+                co_await h;
+            } catch (const corio::cancelled_error&) {
+            }
+            co_return marker.get();
+        };
+        auto swallower = corio::create_task(slow_to_cancel(1ms, true, cleaned));
+        auto thrower = corio::create_task(slow_to_cancel(1ms, false, cleaned));
+        auto a = corio::create_task(marked_await(swallower, 7));
+        auto b = corio::create_task(marked_await(thrower, 8));
+        co_await corio::sleep(2ms);
+        a.cancel();
+        b.cancel();
+        co_return result{co_await a, co_await b};
+    });
+    REQUIRE(r.after_value == 7);
+    REQUIRE(r.after_cancel == 8);
 }
 
 TEST_CASE("a cancellation requested while a task runs is seen at its next suspension point",

@@ -13,7 +13,7 @@
 //   |     result slot (T or exception_ptr)                          |
 //   +--------------------------------------------------------------+
 //
-// State word (std::atomic<uint64_t> state): bits 0-7 are flags, bits 8-31
+// State word (std::atomic<uint64_t> state): bits 0-9 are flags, bits 10-31
 // count cancellation requests (asyncio's Task.cancelling()), the high 32
 // bits are a wait generation. Written by: the polling thread (RUNNING,
 // WAITING when it arms a wait), wakers and cancellers on any thread (a CAS
@@ -34,6 +34,12 @@
 //   4. The winner sets SCHEDULED and enqueues the task, or, if the task is
 //      still RUNNING (its poll has not returned yet), sets NOTIFIED and the
 //      poller enqueues it when the poll returns.
+// A wait on another task arms FORWARDS_CANCEL with WAITING: cancel() then
+// does not wake the task but counts the request and, with FORWARDING set in
+// the same CAS, cancels the awaited task (forwards_to) and clears
+// FORWARDING; the waiter, once woken by the awaited task's end, lets go of
+// that task only after FORWARDING is clear (the canceller holds no
+// reference). Down a chain of such waits the cancel goes hand over hand.
 #pragma once
 
 #include <atomic>
@@ -82,11 +88,21 @@ inline constexpr std::uint64_t started = 1u << 6;           // first poll claime
 inline constexpr std::uint64_t unshared_detached = 1u << 3;
 inline constexpr std::uint64_t unshared_awaited = 1u << 7;
 inline constexpr std::uint64_t unshared = unshared_detached | unshared_awaited;
-// Cancellation requests not yet taken back by uncancel(): 24 bits, saturating
-// (16M requests on one task is a bug elsewhere; the count then stays put).
-inline constexpr unsigned cancel_count_shift = 8;
+// A wait on another task (co_await of its handle) that forwards
+// cancellation, as asyncio's Task.cancel() does to its _fut_waiter: while
+// it is armed, cancel() counts the request here and cancels the awaited
+// task (`forwards_to`) instead of waking this one, which goes on waiting
+// and sees how that task ended. Set with WAITING, cleared by the wake-up.
+inline constexpr std::uint64_t forwards_cancel = 1u << 8;
+// A cancel() is passing itself on to `forwards_to` now, which holds no
+// reference of its own: the waiting task, if woken meanwhile, must not let
+// go of the awaited task until this clears (wait_operation::await_resume).
+inline constexpr std::uint64_t forwarding = 1u << 9;
+// Cancellation requests not yet taken back by uncancel(): 22 bits, saturating
+// (4M requests on one task is a bug elsewhere; the count then stays put).
+inline constexpr unsigned cancel_count_shift = 10;
 inline constexpr std::uint64_t cancel_count_one = std::uint64_t{1} << cancel_count_shift;
-inline constexpr std::uint32_t cancel_count_max = (1u << 24) - 1;
+inline constexpr std::uint32_t cancel_count_max = (1u << 22) - 1;
 inline std::uint32_t cancel_count(std::uint64_t s) noexcept {
     return static_cast<std::uint32_t>(s >> cancel_count_shift) & cancel_count_max;
 }
@@ -133,7 +149,17 @@ struct task_header : schedulable, completion {
     /// without context_vars copies one null pointer per spawn. Set at spawn
     /// from the creator's; replaced by the task itself (context_var::set),
     /// read by it and by spawns it makes; released when it completes.
-    context_map* context = nullptr;
+    /// While the task is in a wait that forwards cancellation (its state has
+    /// forwards_cancel), the slot holds the awaited task instead, for a
+    /// cancel() to forward itself to: written by this task before it arms
+    /// that wait (published by the arming CAS); the context waits in the
+    /// awaiter meanwhile and is put back when the wait is over (nobody but
+    /// the task itself reads its context). No room is added to every task
+    /// for it: 8 more bytes a header cost fib 4%.
+    union {
+        context_map* context = nullptr;
+        task_header* forwards_to;
+    };
     /// The exception the coroutine ended with (cancelled_error for a
     /// cancelled task); the value, if any, lives in promise<T>.
     std::exception_ptr exception;
@@ -167,11 +193,30 @@ std::string task_name(const task_header& t);
 /// no corio task is running on this thread.
 std::int64_t arm_wait(std::coroutine_handle<> h);
 
+/// arm_wait for a wait on task `awaited` that forwards cancellation to it
+/// (forwards_cancel): a cancel() of the current task meanwhile cancels
+/// `awaited` and counts here, and the wait goes on until `awaited` ends.
+/// The task's context goes to `saved_context` until end_forwarding_wait
+/// (unless arming fails: then it stays).
+std::int64_t arm_forwarding_wait(std::coroutine_handle<> h, task_header* awaited, context_map*& saved_context);
+
+/// Before the current task waits on `awaited`: a cancellation pending on the
+/// current task is taken and passed to `awaited` if that is not done
+/// (asyncio hands a pending cancel to the future a task starts waiting on).
+void forward_pending_cancel(task_header* awaited) noexcept;
+
+/// After a forwarding wait: returns once no cancel() is passing itself on
+/// through the current task (until then it still needs the awaited task),
+/// having put the task's context back.
+void end_forwarding_wait(context_map* saved_context) noexcept;
+
 /// Step 3: wakes `t` if it still waits at generation `gen`.
 bool wake(task_header* t, std::uint32_t gen) noexcept;
 
 /// Requests cancellation: returns false if `t` is already complete; wakes it
-/// if it is waiting.
+/// if it is waiting, unless that wait forwards cancellation: then the
+/// request is counted on `t` and made of the task it awaits (and so on down
+/// a chain of such waits).
 bool request_cancel(task_header* t) noexcept;
 
 /// asyncio's Task.cancelling(): cancellation requests made and not yet
