@@ -51,9 +51,10 @@ public:
         if (!suspended_ || fired_.load(std::memory_order_acquire)) return false;
         return target_.remove_waiter(this);
     }
-    /// After resuming from a forwarding wait: returns once no cancel() is
-    /// still passing itself on to the awaited task through this one, which
-    /// may only then let go of it.
+    /// First thing after a forwarding wait (armed, suspended or not):
+    /// returns once no cancel() is still passing itself on to the awaited
+    /// task through this one, which may only then let go of it, and puts
+    /// the task's context back in its slot (task_header::forwards_to).
     void settle_forwarding() noexcept {
         if (armed_forwarding_) [[unlikely]]
             end_forwarding_wait(saved_context_);
