@@ -154,8 +154,8 @@ struct task_header : schedulable, completion {
     /// cancel() to forward itself to: written by this task before it arms
     /// that wait (published by the arming CAS); the context waits in the
     /// awaiter meanwhile and is put back when the wait is over (nobody but
-    /// the task itself reads its context). No room is added to every task
-    /// for it: 8 more bytes a header cost fib 4%.
+    /// the task itself reads its context). So every task does not carry 8
+    /// more bytes for a pointer that only such a wait uses.
     union {
         context_map* context = nullptr;
         task_header* forwards_to;
