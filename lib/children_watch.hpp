@@ -34,11 +34,11 @@
 #include <stdexcept>
 #include <vector>
 
-#include "context.hpp"
 #include "corio/detail/callback.hpp"
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/task_header.hpp"
 #include "corio/detail/wait_list.hpp"
+#include "corio/detail/wake_timer.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/task_handle.hpp"
 
@@ -89,7 +89,7 @@ public:
         }
         // Outside the lock: nothing can resume the task before this poll
         // returns, so its generation and frame stay as they are.
-        if (deadline_) arm_deadline();
+        if (deadline_) timer_ = add_wake_timer(*deadline_, waiter_.generation);
         return true;
     }
     /// The child that ended the wait early (picked by the stop rule), or
@@ -122,13 +122,6 @@ private:
         if (stop_at_ && stop_at_(child)) stopped_by_ = child;
         else if (remaining_ != 0) return;
         serve_all(joiner_);
-    }
-    void arm_deadline() {
-        // Two references: the timer heap's and ours (released by the destructor).
-        timer_ = make_callback([task = task_ref(tl_task, true), gen = waiter_.generation] { wake(task.header(), gen); },
-                               2);
-        timer_->when = *deadline_;
-        add_timer(tl_core, timer_);
     }
 
     std::vector<node> nodes_;

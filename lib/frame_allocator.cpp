@@ -45,6 +45,7 @@ namespace {
 constexpr std::size_t granule = 64;
 constexpr std::size_t num_classes = 16;  // frames up to 1 KiB are recycled
 constexpr std::uint32_t batch = 2048;    // frames per list
+static_assert(2 * batch == frames_cached_per_thread);
 constexpr std::size_t depot_bound = 16;  // lists per class kept from threads that run no loop
 static_assert(depot_bound * batch == frame_depot_bound);
 
@@ -231,7 +232,7 @@ CORIO_SLOW_PATH void* allocate_frame_slow(std::size_t size) {
         }
         if (loaded.count != 0) return loaded.pop();
     }
-    return ::operator new((c + 1) * granule);
+    return ::operator new(frame_block_size(size));
 }
 
 CORIO_SLOW_PATH void deallocate_frame_slow(void* p, std::size_t size) noexcept {
@@ -279,6 +280,8 @@ void deallocate_frame(void* p, std::size_t size) noexcept {
     }
     deallocate_frame_slow(p, size);
 }
+
+std::size_t frame_block_size(std::size_t size) noexcept { return (size_class(size) + 1) * granule; }
 
 std::size_t frames_in_depot(std::size_t size) noexcept {
     const std::size_t c = size_class(size);

@@ -403,9 +403,6 @@ void end_forwarding_wait(context_map* saved_context) noexcept {
     t->context = saved_context;
 }
 
-namespace {
-/// Undoes arm_wait when there turned out to be nothing to wait for. False
-/// if a waker (cancel) got there first: the task must then suspend.
 bool disarm_wait(task_header* t, std::uint32_t gen) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
     do {
@@ -414,7 +411,6 @@ bool disarm_wait(task_header* t, std::uint32_t gen) noexcept {
                                              std::memory_order_relaxed));
     return true;
 }
-}  // namespace
 
 namespace {
 /// Step 3's transition: the wait is over (WAITING cleared, generation

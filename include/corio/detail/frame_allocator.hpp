@@ -22,6 +22,13 @@ namespace corio::detail {
 void* allocate_frame(std::size_t size);
 void deallocate_frame(void* p, std::size_t size) noexcept;
 
+/// Frames of one class a thread keeps in its own lists, at most (two lists).
+inline constexpr std::size_t frames_cached_per_thread = 2 * 2048;
+
+/// What a frame of `size` bytes takes from operator new when no free frame
+/// of its class is at hand (for tests).
+std::size_t frame_block_size(std::size_t size) noexcept;
+
 /// Frames of `size`'s class that the depot holds now (for tests).
 std::size_t frames_in_depot(std::size_t size) noexcept;
 /// Frames the depot holds now, all classes (a relaxed read).

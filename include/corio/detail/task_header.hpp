@@ -193,6 +193,11 @@ std::string task_name(const task_header& t);
 /// no corio task is running on this thread.
 std::int64_t arm_wait(std::coroutine_handle<> h);
 
+/// Undoes the arming of `t`'s wait at generation `gen` when there turned
+/// out to be nothing to wait for (or no way to wait). False if a waker
+/// (cancel) got there first: the task must then suspend.
+bool disarm_wait(task_header* t, std::uint32_t gen) noexcept;
+
 /// arm_wait for a wait on task `awaited` that forwards cancellation to it
 /// (forwards_cancel): a cancel() of the current task meanwhile cancels
 /// `awaited` and counts here, and the wait goes on until `awaited` ends.

@@ -1,0 +1,79 @@
+// Replaces the global operator new and delete of this executable with
+// malloc and free plus a failure a test can ask for. Every unaligned form
+// is replaced, not only the two the others forward to in libstdc++: under
+// AddressSanitizer the runtime's own forms would otherwise pair with ours
+// (an alloc-dealloc mismatch). The aligned forms are left alone, as pairs.
+#include "failing_new.hpp"
+
+#include <cstdlib>
+#include <new>
+
+#include "corio/detail/frame_allocator.hpp"
+
+namespace corio_oom {
+
+namespace {
+struct failure_request {
+    bool pending = false;
+    std::size_t only_size = 0;
+    void (*before_throw)(void*) = nullptr;
+    void* arg = nullptr;
+};
+thread_local failure_request request;
+}  // namespace
+
+void fail_next_allocation(void (*before_throw)(void*), void* arg, std::size_t only_size) {
+    request = failure_request{true, only_size, before_throw, arg};
+}
+
+bool cancel_pending_failure() noexcept {
+    const bool pending = request.pending;
+    request = failure_request{};
+    return pending;
+}
+
+frame_class_drained::frame_class_drained(std::size_t size) : size_(size) {
+    // This thread holds at most frames_cached_per_thread of the class; taking
+    // that many plus what the depot holds takes every one (and some from
+    // operator new, which is fine).
+    const std::size_t n = corio::detail::frames_cached_per_thread + corio::detail::frames_in_depot(size);
+    held_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) held_.push_back(corio::detail::allocate_frame(size));
+}
+
+frame_class_drained::~frame_class_drained() {
+    for (void* p : held_) corio::detail::deallocate_frame(p, size_);
+}
+
+}  // namespace corio_oom
+
+namespace {
+void* allocate(std::size_t size) {
+    using corio_oom::request;
+    if (request.pending && (request.only_size == 0 || request.only_size == size)) [[unlikely]] {
+        const corio_oom::failure_request r = request;
+        request = {};
+        if (r.before_throw) r.before_throw(r.arg);
+        throw std::bad_alloc();
+    }
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t size) { return allocate(size); }
+void* operator new[](std::size_t size) { return allocate(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(size);
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }

@@ -1,0 +1,34 @@
+// The global operator new of corio_oom_tests, which a test can make fail
+// (failing_new.cpp replaces it for this executable only: the sanitizers'
+// own operator new stays in force for the main suite).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace corio_oom {
+
+/// The next allocation through the global operator new on this thread
+/// throws std::bad_alloc, after calling `before_throw(arg)` if given (with
+/// failures off, so it may allocate). `only_size`, if nonzero, leaves
+/// allocations of other sizes alone.
+void fail_next_allocation(void (*before_throw)(void*) = nullptr, void* arg = nullptr, std::size_t only_size = 0);
+/// True while a failure asked for has not happened; clears the request.
+bool cancel_pending_failure() noexcept;
+
+/// Holds every frame of `size`'s class that this thread's lists and the
+/// frame allocator's depot have, so the next frame of that class comes from
+/// operator new (no other thread may free frames of the class meanwhile).
+class frame_class_drained {
+public:
+    explicit frame_class_drained(std::size_t size);
+    ~frame_class_drained();
+    frame_class_drained(const frame_class_drained&) = delete;
+    frame_class_drained& operator=(const frame_class_drained&) = delete;
+
+private:
+    std::size_t size_;
+    std::vector<void*> held_;
+};
+
+}  // namespace corio_oom
