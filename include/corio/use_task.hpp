@@ -23,7 +23,9 @@
 // or a connection it accepted are not lost.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/bind_allocator.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/error.hpp>
 #include <asio/error_code.hpp>
@@ -42,6 +44,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/reserved_allocator.hpp"
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/task_header.hpp"
 #include "corio/errors.hpp"
@@ -95,6 +98,7 @@ struct io_state {
     std::uint32_t generation = 0;
     asio::cancellation_signal signal;
     std::exception_ptr start_error;  // the initiation threw
+    handler_memory emit_memory;      // the cancellation's post cannot fail
 
     /// [locked] Arms the current task's wait unless a cancellation is
     /// pending (then false).
@@ -137,6 +141,15 @@ struct io_handler {
 /// True when this thread drives the loop that owns `ctx` (an io_context).
 bool runs_io_here(const asio::execution_context& ctx) noexcept;
 
+/// The operation could not start (the current exception says why): it
+/// completes with that exception, as if its handler had run.
+template <class... Args>
+void fail_start(io_state<Args...>& state) noexcept {
+    std::lock_guard guard(state.lock);
+    state.start_error = std::current_exception();
+    state.finish_part_locked();  // the handler's part: it will never run
+}
+
 /// Starts the operation on the io thread; an initiation that throws
 /// completes the operation with its exception.
 template <class Start, class... Args>
@@ -144,9 +157,7 @@ void launch_io(io_state<Args...>& state, Start& start) noexcept {
     try {
         start(io_handler<Args...>{&state});
     } catch (...) {
-        std::lock_guard guard(state.lock);
-        state.start_error = std::current_exception();
-        state.finish_part_locked();  // the handler's part: it will never run
+        fail_start(state);
     }
 }
 
@@ -171,7 +182,14 @@ struct io_start {
         if (runs_io_here(asio::query(executor, asio::execution::context))) {
             launch_io(state, start);
         } else {
-            asio::post(executor, [&state = state, &start = start] { launch_io(state, start); });
+            try {
+                asio::post(executor, [&state = state, &start = start] { launch_io(state, start); });
+            } catch (...) {
+                // Out of memory: the wait armed above ends as a failed start
+                // does (a wake-up now, the error at the resume), so nothing
+                // else can wake it later.
+                fail_start(state);
+            }
         }
         return true;
     }
@@ -241,6 +259,28 @@ auto io_executor(const Initiation& init) {
     else return get_running_loop().io_context().get_executor();
 }
 
+/// Emits a terminal cancellation on the operation's slot, on its io
+/// thread. On an io_context's executor (corio's IO objects use their
+/// loop's) the post takes no memory but what `state` set aside: should it
+/// fail, the operation would run on into the frame that the failure
+/// frees. A type-erased executor (any_io_executor) would allocate a
+/// wrapper of its own, so the io_context's executor is taken out of it.
+template <class... Args, class Executor>
+void post_cancellation(io_state<Args...>& state, const Executor& executor) {
+    auto emit = asio::bind_allocator(reserved_allocator<void>(state.emit_memory), [&state] {
+        state.signal.emit(asio::cancellation_type::terminal);
+        std::lock_guard guard(state.lock);
+        state.finish_part_locked();
+    });
+    if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+        if (const auto* io = executor.template target<asio::io_context::executor_type>()) {
+            asio::post(*io, std::move(emit));
+            return;
+        }
+    }
+    asio::post(executor, std::move(emit));
+}
+
 template <class... Args, class Initiation, class... InitArgs>
 task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArgs... init_args) {
     io_state<Args...> state;
@@ -257,11 +297,15 @@ task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArg
         }
     }
     if (!completed) {
-        asio::post(executor, [&state] {
-            state.signal.emit(asio::cancellation_type::terminal);
+        try {
+            post_cancellation(state, executor);
+        } catch (...) {
+            // Out of memory, on an executor other than an io_context's:
+            // the operation cannot be cancelled, and must end by itself
+            // before its frame goes.
             std::lock_guard guard(state.lock);
-            state.finish_part_locked();
-        });
+            --state.pending;
+        }
         for (;;) {
             take_cancel();  // this cancellation is thrown below; a later one wakes the drain again
             bool drained;

@@ -15,16 +15,12 @@ namespace corio_oom {
 namespace {
 struct failure_request {
     bool pending = false;
-    std::size_t only_size = 0;
-    void (*before_throw)(void*) = nullptr;
-    void* arg = nullptr;
+    failure what;
 };
 thread_local failure_request request;
 }  // namespace
 
-void fail_next_allocation(void (*before_throw)(void*), void* arg, std::size_t only_size) {
-    request = failure_request{true, only_size, before_throw, arg};
-}
+void fail_allocation(const failure& f) { request = failure_request{true, f}; }
 
 bool cancel_pending_failure() noexcept {
     const bool pending = request.pending;
@@ -50,11 +46,15 @@ frame_class_drained::~frame_class_drained() {
 namespace {
 void* allocate(std::size_t size) {
     using corio_oom::request;
-    if (request.pending && (request.only_size == 0 || request.only_size == size)) [[unlikely]] {
-        const corio_oom::failure_request r = request;
-        request = {};
-        if (r.before_throw) r.before_throw(r.arg);
-        throw std::bad_alloc();
+    if (request.pending && (request.what.only_size == 0 || request.what.only_size == size)) [[unlikely]] {
+        if (request.what.skip != 0) {
+            --request.what.skip;
+        } else {
+            const corio_oom::failure what = request.what;
+            request = {};
+            if (what.before_throw) what.before_throw(what.arg);
+            throw std::bad_alloc();
+        }
     }
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
     throw std::bad_alloc();

@@ -8,11 +8,18 @@
 
 namespace corio_oom {
 
-/// The next allocation through the global operator new on this thread
-/// throws std::bad_alloc, after calling `before_throw(arg)` if given (with
-/// failures off, so it may allocate). `only_size`, if nonzero, leaves
-/// allocations of other sizes alone.
-void fail_next_allocation(void (*before_throw)(void*) = nullptr, void* arg = nullptr, std::size_t only_size = 0);
+/// Which allocation through the global operator new on this thread fails.
+struct failure {
+    /// Allocations let through first.
+    std::size_t skip = 0;
+    /// If nonzero, allocations of other sizes neither fail nor count.
+    std::size_t only_size = 0;
+    /// Called (with failures off, so it may allocate) just before the throw.
+    void (*before_throw)(void*) = nullptr;
+    void* arg = nullptr;
+};
+/// That allocation throws std::bad_alloc.
+void fail_allocation(const failure& f);
 /// True while a failure asked for has not happened; clears the request.
 bool cancel_pending_failure() noexcept;
 

@@ -20,6 +20,7 @@
 #include "corio/sleep.hpp"
 #include "corio/wait.hpp"
 #include "failing_new.hpp"
+#include "left_armed.hpp"
 #include "run_modes.hpp"
 
 using namespace std::chrono_literals;
@@ -30,9 +31,7 @@ struct outcome {
     bool bad_alloc = false;
     bool cancelled = false;
     bool failure_unused = false;
-    /// After the failed await: a cancel, then a sleep of 20 ms.
-    bool later_cancel_seen = false;
-    corio::clock::duration later_sleep{};
+    corio_oom::after_failure after;
 };
 
 /// Allocating the timer's node fails (and, with `cancel_first`, the task is
@@ -45,8 +44,9 @@ corio::task<void> await_with_failing_timer(outcome& o, bool cancel_first, Await 
     corio_oom::frame_class_drained drained(node_size);
     corio::task_ref self = corio::current_task();
     const auto cancel_self = [](void* t) { static_cast<corio::task_ref*>(t)->cancel(); };
-    corio_oom::fail_next_allocation(cancel_first ? +cancel_self : nullptr, &self,
-                                    corio::detail::frame_block_size(node_size));
+    corio_oom::fail_allocation({.only_size = corio::detail::frame_block_size(node_size),
+                                .before_throw = cancel_first ? +cancel_self : nullptr,
+                                .arg = &self});
     try {
         co_await await();
     } catch (const std::bad_alloc&) {
@@ -57,20 +57,6 @@ corio::task<void> await_with_failing_timer(outcome& o, bool cancel_first, Await 
     o.failure_unused = corio_oom::cancel_pending_failure();
 }
 
-/// What a task left armed gets wrong: a cancel is delivered at the next
-/// await, and the sleep after it is cut short by the stale wake-up.
-corio::task<void> carry_on(outcome& o) {
-    corio::current_task().cancel();
-    try {
-        co_await corio::sleep(10ms);
-    } catch (const corio::cancelled_error&) {
-        o.later_cancel_seen = true;
-    }
-    const auto start = corio::clock::now();
-    co_await corio::sleep(20ms);
-    o.later_sleep = corio::clock::now() - start;
-}
-
 }  // namespace
 
 TEST_CASE("a sleep whose timer cannot be allocated leaves no wait armed", "[sleep][oom]") {
@@ -78,13 +64,13 @@ TEST_CASE("a sleep whose timer cannot be allocated leaves no wait armed", "[slee
     outcome o;
     corio_test::run_in(corio_test::standalone, [&]() -> corio::task<void> {
         co_await await_with_failing_timer(o, cancel_first, [] { return corio::sleep(10s); });
-        co_await carry_on(o);
+        co_await corio_oom::check_not_left_armed(o.after);
     });
     REQUIRE_FALSE(o.failure_unused);
     CHECK(o.bad_alloc != cancel_first);
     CHECK(o.cancelled == cancel_first);
-    CHECK(o.later_cancel_seen);
-    CHECK(o.later_sleep >= 20ms);
+    CHECK(o.after.cancel_seen);
+    CHECK(o.after.sleep_of_20ms >= 20ms);
 }
 
 TEST_CASE("a wait whose timeout's timer cannot be allocated leaves no wait armed", "[wait][oom]") {
@@ -99,13 +85,13 @@ TEST_CASE("a wait whose timeout's timer cannot be allocated leaves no wait armed
             children.push_back(std::move(child));
             return corio::wait(std::move(children), {.timeout = 10s});
         });
-        co_await carry_on(o);
+        co_await corio_oom::check_not_left_armed(o.after);
         never.set();
         co_await kept.wait_done();
     });
     REQUIRE_FALSE(o.failure_unused);
     CHECK(o.bad_alloc != cancel_first);
     CHECK(o.cancelled == cancel_first);
-    CHECK(o.later_cancel_seen);
-    CHECK(o.later_sleep >= 20ms);
+    CHECK(o.after.cancel_seen);
+    CHECK(o.after.sleep_of_20ms >= 20ms);
 }
