@@ -32,7 +32,15 @@ void blocking_pool::submit(job j) {
     // its handle before it is in `handles`.
     const std::uint64_t id = s_->next_id++;
     try {
-        s_->handles.emplace(id, std::thread(&blocking_pool::thread_main, s_, id));
+        // The handle's slot first: a thread started and then not stored
+        // (out of memory for the map's node) would be destroyed joinable.
+        auto slot = s_->handles.try_emplace(id).first;
+        try {
+            slot->second = std::thread(&blocking_pool::thread_main, s_, id);
+        } catch (...) {
+            s_->handles.erase(slot);
+            throw;
+        }
     } catch (...) {
         if (s_->live > 0) return;  // out of threads, but a live one will get to it
         s_->queue.pop_back();

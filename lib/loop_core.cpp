@@ -179,9 +179,7 @@ void loop_core::push_local(queue_entry e) {
     if (!sched.asyncio_order && sched.idle.maybe_should_wakeup()) sched.notify_parked();
 }
 
-void loop_core::push_spawned(queue_entry e) {
-    if (!local_.try_push(e)) [[unlikely]]
-        return push_after_making_room(e, true);
+inline void loop_core::wake_for_spawn() {
     // Tokio's rule for spawns (its LIFO slot): one pending spawn is left to
     // this worker, which is running and will get to it; a second one wakes
     // a sleeper. Waking one for each spawn of a chain (each task spawning
@@ -193,6 +191,27 @@ void loop_core::push_spawned(queue_entry e) {
     if (sched.asyncio_order || !sched.idle.maybe_should_wakeup()) return;
     const bool more_pending = local_.size() > 1 || lifo_slot_.load(std::memory_order_relaxed) != 0;
     if (more_pending) sched.notify_parked();
+}
+
+void loop_core::push_spawned(queue_entry e) {
+    if (!local_.try_push(e)) [[unlikely]]
+        return push_after_making_room(e, true);
+    wake_for_spawn();
+}
+
+void loop_core::push_new_spawn(task_header* t) {
+    if (!local_.try_push(make_entry(t, true))) [[unlikely]]
+        return push_new_spawn_after_making_room(t);
+    wake_for_spawn();
+}
+
+void loop_core::push_new_spawn_after_making_room(task_header* t) {
+    try {
+        push_after_making_room(make_entry(t, true), true);
+    } catch (...) {
+        discard_spawn(t);
+        throw;
+    }
 }
 
 void loop_core::push_after_making_room(queue_entry e, bool spawned) {
@@ -207,10 +226,17 @@ void loop_core::move_half_out() {
     counters.overflows.add();
     // Only other workers could take entries from the injection queue; a
     // lone loop keeps them (lib/fork_join.cpp, case 2, on why).
-    if (sched.asyncio_order || sched.single_loop) {
-        overflow_.push_back(batch, n);
-    } else if (n) {
-        sched.push_injection_batch(batch, n);
+    try {
+        if (sched.asyncio_order || sched.single_loop) {
+            overflow_.push_back(batch, n);
+        } else if (n) {
+            sched.push_injection_batch(batch, n);
+        }
+    } catch (...) {
+        // Out of memory: the batch goes back rather than being lost (there
+        // is room: it just left, and only this thread pushes), newest now.
+        for (std::size_t i = 0; i < n; ++i) (void)local_.try_push(batch[i]);
+        throw;
     }
 }
 

@@ -87,6 +87,10 @@ struct loop_core {
     void push_local(queue_entry e);
     /// A task spawned on this loop's thread.
     void push_spawned(queue_entry e);
+    /// push_spawned for `t`, spawned just now by spawn_here: should making
+    /// room in the queue run out of memory, `t` (which never ran) is freed
+    /// before the exception leaves.
+    void push_new_spawn(task_header* t);
     void push_woken(queue_entry e);
     /// A pinned task of this loop, spawned, woken or yielded here.
     void push_pinned(queue_entry e);
@@ -180,6 +184,9 @@ private:
     /// A push that found the local queue full: moves half out, then
     /// pushes `e` again (push_spawned or push_local).
     CORIO_SLOW_PATH void push_after_making_room(queue_entry e, bool spawned);
+    CORIO_SLOW_PATH void push_new_spawn_after_making_room(task_header* t);
+    /// push_spawned's wake-up rule, after the push.
+    void wake_for_spawn();
     bool has_work_seq_cst() const noexcept;
     friend struct scheduler;
 

@@ -277,8 +277,15 @@ void prepare_spawn(task_header* t, loop_core* loop, const std::string* name, boo
         t->self.destroy();
         throw std::runtime_error("create_task: no running event loop");
     }
+    if (name) {
+        try {
+            t->name = std::make_unique<std::string>(*name);
+        } catch (...) {
+            t->self.destroy();  // out of memory: the task is consumed, as above
+            throw;
+        }
+    }
     init_spawned(t, loop, pinned);
-    if (name) t->name = std::make_unique<std::string>(*name);
 }
 
 void discard_spawn(task_header* t) noexcept {
@@ -288,7 +295,12 @@ void discard_spawn(task_header* t) noexcept {
 
 void spawn(task_header* t, loop_core* loop, const std::string* name, bool pinned) {
     prepare_spawn(t, loop, name, pinned);
-    publish_spawn(t);
+    try {
+        publish_spawn(t);
+    } catch (...) {
+        discard_spawn(t);  // out of memory for its queue: never runs, freed
+        throw;
+    }
 }
 
 void publish_spawn(task_header* t) {
@@ -317,7 +329,7 @@ void spawn_here(task_header* t) {
         return spawn(t, nullptr, nullptr, false);
     init_spawned(t, here, false);
     here->counters.spawned.add();
-    here->push_spawned(make_entry(t, true));
+    here->push_new_spawn(t);
 }
 
 namespace {

@@ -192,7 +192,11 @@ std::exception_ptr timeout_scope::exit(std::exception_ptr failure) noexcept {
     try {
         std::rethrow_exception(failure);
     } catch (const cancelled_error&) {
-        return std::make_exception_ptr(timeout_error());
+        try {
+            return std::make_exception_ptr(timeout_error());
+        } catch (...) {
+            return std::current_exception();  // out of memory for its message: that instead
+        }
     } catch (...) {
         return failure;
     }

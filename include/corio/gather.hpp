@@ -5,9 +5,11 @@
 // gather(return_exceptions=True): it waits for all and reports each outcome.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -23,17 +25,50 @@ namespace detail {
 template <class T>
 using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-/// Awaits every child, each kept alive by the caller's handle meanwhile
-/// (raw pointers: a million gathered children cost no reference counting).
-/// The awaiting task's cancellation cancels the children, and with
-/// `fail_fast` so does the first failure; all are awaited before returning.
-/// Returns the exception to rethrow, or null.
-task<std::exception_ptr> join_all(std::vector<task_header*> children, bool fail_fast);
+/// A gather's children as it spawns them. Every child spawned must end
+/// before the gather returns, out of memory too (it may use the gathering
+/// frame): so what allocates (this list, join_all's frame) is made before
+/// the first spawn, and a spawn that fails leaves the rest unspawned and
+/// has join_all cancel those before it.
+struct spawned_children {
+    explicit spawned_children(std::size_t n) { headers.reserve(n); }
 
-template <class... Ts>
-std::vector<task_header*> headers_of(const std::tuple<task_handle<Ts>...>& handles) {
-    return std::apply([](const auto&... h) { return std::vector<task_header*>{h.header()...}; }, handles);
+    template <class T>
+    void spawn(task_handle<T>& handle, task<T>& child) noexcept {
+        if (failure) return;
+        try {
+            handle = create_task(std::move(child));
+        } catch (...) {
+            failure = std::current_exception();
+            return;
+        }
+        headers.push_back(handle.header());  // reserved: cannot throw
+    }
+
+    /// Raw pointers, each child kept alive by the gather's handle: a
+    /// million gathered children cost no reference counting.
+    std::vector<task_header*> headers;
+    std::exception_ptr failure;  // of the first spawn that failed
+};
+
+/// Awaits every child in `children` (read when first awaited). The
+/// awaiting task's cancellation cancels them, and with `fail_fast` so does
+/// the first failure, as does a failed spawn or running out of memory
+/// here; all are awaited before returning. Returns the exception to
+/// rethrow (a failed spawn's first), or null.
+task<std::exception_ptr> join_all(const spawned_children& children, bool fail_fast);
+
+/// Spawns `children` into `handles`, in order.
+template <class... Ts, std::size_t... I>
+void spawn_each(spawned_children& spawned, std::tuple<task_handle<Ts>...>& handles, std::index_sequence<I...>,
+                task<Ts>&... children) noexcept {
+    (spawned.spawn(std::get<I>(handles), children), ...);
 }
+template <class T>
+void spawn_each(spawned_children& spawned, std::vector<task_handle<T>>& handles, std::vector<task<T>>& children) noexcept {
+    for (std::size_t i = 0; i < children.size(); ++i) spawned.spawn(handles[i], children[i]);
+}
+
 template <class T>
 std::vector<task_header*> headers_of(const std::vector<task_handle<T>>& handles) {
     std::vector<task_header*> headers;
@@ -63,19 +98,22 @@ outcome<gather_value_t<T>> take_outcome(task_handle<T>& h) {
 
 template <class... Ts>
 task<std::tuple<detail::gather_value_t<Ts>...>> gather(task<Ts>... children) {
-    std::tuple<task_handle<Ts>...> handles{create_task(std::move(children))...};
-    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), true)) std::rethrow_exception(e);
+    std::tuple<task_handle<Ts>...> handles;
+    detail::spawned_children spawned(sizeof...(Ts));
+    auto joined = detail::join_all(spawned, true);  // its frame before the first spawn
+    detail::spawn_each(spawned, handles, std::index_sequence_for<Ts...>{}, children...);
+    if (std::exception_ptr e = co_await std::move(joined)) std::rethrow_exception(e);
     co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<Ts>...>{detail::take_value(h)...}; },
                          handles);
 }
 
 template <class T>
 task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> children) {
-    std::vector<task_handle<T>> handles;
-    handles.reserve(children.size());
-    for (auto& c : children) handles.push_back(create_task(std::move(c)));
-    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), true))
-        std::rethrow_exception(e);
+    std::vector<task_handle<T>> handles(children.size());
+    detail::spawned_children spawned(children.size());
+    auto joined = detail::join_all(spawned, true);  // its frame before the first spawn
+    detail::spawn_each(spawned, handles, children);
+    if (std::exception_ptr e = co_await std::move(joined)) std::rethrow_exception(e);
     std::vector<detail::gather_value_t<T>> results;
     results.reserve(handles.size());
     for (auto& h : handles) results.push_back(detail::take_value(h));
@@ -84,8 +122,11 @@ task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> childre
 
 template <class... Ts>
 task<std::tuple<outcome<detail::gather_value_t<Ts>>...>> gather_settled(task<Ts>... children) {
-    std::tuple<task_handle<Ts>...> handles{create_task(std::move(children))...};
-    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), false)) std::rethrow_exception(e);
+    std::tuple<task_handle<Ts>...> handles;
+    detail::spawned_children spawned(sizeof...(Ts));
+    auto joined = detail::join_all(spawned, false);  // its frame before the first spawn
+    detail::spawn_each(spawned, handles, std::index_sequence_for<Ts...>{}, children...);
+    if (std::exception_ptr e = co_await std::move(joined)) std::rethrow_exception(e);
     co_return std::apply(
         [](auto&... h) { return std::tuple<outcome<detail::gather_value_t<Ts>>...>{detail::take_outcome(h)...}; },
         handles);
@@ -93,11 +134,11 @@ task<std::tuple<outcome<detail::gather_value_t<Ts>>...>> gather_settled(task<Ts>
 
 template <class T>
 task<std::vector<outcome<detail::gather_value_t<T>>>> gather_settled(std::vector<task<T>> children) {
-    std::vector<task_handle<T>> handles;
-    handles.reserve(children.size());
-    for (auto& c : children) handles.push_back(create_task(std::move(c)));
-    if (std::exception_ptr e = co_await detail::join_all(detail::headers_of(handles), false))
-        std::rethrow_exception(e);
+    std::vector<task_handle<T>> handles(children.size());
+    detail::spawned_children spawned(children.size());
+    auto joined = detail::join_all(spawned, false);  // its frame before the first spawn
+    detail::spawn_each(spawned, handles, children);
+    if (std::exception_ptr e = co_await std::move(joined)) std::rethrow_exception(e);
     std::vector<outcome<detail::gather_value_t<T>>> results;
     results.reserve(handles.size());
     for (auto& h : handles) results.push_back(detail::take_outcome(h));

@@ -40,10 +40,11 @@ namespace detail {
 /// (asyncio.wait).
 task<void> wait_for_condition(std::vector<task_header*> children, completion_condition condition,
                               std::optional<clock::duration> timeout);
-/// Awaits `target` for at most `timeout`; on timeout cancels it and awaits
-/// its end. Returns true if the timeout fired. If the awaiting task is
-/// cancelled, `target` is cancelled and awaited too.
-task<bool> await_with_timeout(task_ref target, clock::duration timeout);
+/// Awaits `target` (read when first awaited) for at most `timeout`; on
+/// timeout cancels it and awaits its end. Returns true if the timeout
+/// fired. If the awaiting task is cancelled, or memory runs out for the
+/// timer, `target` is cancelled and awaited too.
+task<bool> await_with_timeout(const task_ref& target, clock::duration timeout);
 }  // namespace detail
 
 /// Waits until `return_when` holds or `timeout` passes; returns which
@@ -67,7 +68,14 @@ task<T> wait_for(task_handle<T> h, clock::duration timeout) {
 }
 template <class T>
 task<T> wait_for(task<T> t, clock::duration timeout) {
-    return wait_for(create_task(std::move(t)), timeout);
+    // Nothing that allocates between the spawn and the wait, which sees the
+    // task end whatever happens (it may use the caller's frame).
+    task_handle<T> h;
+    auto waiting = detail::await_with_timeout(h, timeout);
+    h = create_task(std::move(t));
+    const bool timed_out = co_await std::move(waiting);
+    if (timed_out && h.cancelled()) throw timeout_error();
+    co_return h.take_result();
 }
 /// On timeout the future is cancelled (asyncio).
 template <class T>

@@ -5,7 +5,9 @@
 // (an alloc-dealloc mismatch). The aligned forms are left alone, as pairs.
 #include "failing_new.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <execinfo.h>
 #include <new>
 
 #include "corio/detail/frame_allocator.hpp"
@@ -44,6 +46,15 @@ frame_class_drained::~frame_class_drained() {
 }  // namespace corio_oom
 
 namespace {
+/// Where an injected failure happens (CORIO_OOM_BACKTRACE=1), for finding
+/// what a sweep tripped over: addr2line or gdb's `info symbol` names them.
+void print_backtrace() {
+    void* frames[64];
+    const int n = backtrace(frames, 64);
+    std::fputs("corio_oom: injected failure at\n", stderr);
+    backtrace_symbols_fd(frames, n, 2);
+}
+
 void* allocate(std::size_t size) {
     using corio_oom::request;
     if (request.pending && (request.what.only_size == 0 || request.what.only_size == size)) [[unlikely]] {
@@ -53,6 +64,7 @@ void* allocate(std::size_t size) {
             const corio_oom::failure what = request.what;
             request = {};
             if (what.before_throw) what.before_throw(what.arg);
+            if (std::getenv("CORIO_OOM_BACKTRACE")) print_backtrace();
             throw std::bad_alloc();
         }
     }

@@ -1,0 +1,151 @@
+// Fault-injection sweeps: a scenario runs on a standalone loop again and
+// again, the first allocation through operator new on the loop's thread
+// failing in the first run, the second in the second, and so on, until a
+// run makes no allocation that fails. Every run must end with the
+// scenario's own outcome or with std::bad_alloc out of it, leave the main
+// task with no wait armed, and leak nothing (LSan, in the ASan build);
+// a run that crashes, hangs or trips a sanitizer fails the test.
+// CORIO_OOM_SWEEP_LOG=1 prints each run's number, CORIO_OOM_BACKTRACE=1
+// where each injected failure happened.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <cstddef>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "corio/corio.hpp"
+#include "failing_new.hpp"
+#include "left_armed.hpp"
+#include "run_modes.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct sweep_run {
+    bool finished = false;  // the scenario's own outcome
+    bool bad_alloc = false;
+    corio_oom::after_failure after;
+};
+
+/// Sweeps `scenario`, a callable returning a task<void>, and returns one
+/// entry per run (the last one the run in which nothing failed).
+template <class Scenario>
+std::vector<sweep_run> sweep(Scenario scenario) {
+    std::vector<sweep_run> runs;
+    for (std::size_t skip = 0; skip < 500; ++skip) {
+        sweep_run r;
+        if (std::getenv("CORIO_OOM_SWEEP_LOG")) std::fprintf(stderr, "corio_oom: run %zu\n", skip);
+        bool failed = false;
+        corio_test::run_in(corio_test::standalone, [&]() -> corio::task<void> {
+            corio_oom::fail_allocation({.skip = skip});
+            try {
+                co_await scenario();
+                r.finished = true;
+            } catch (const std::bad_alloc&) {
+                r.bad_alloc = true;
+            }
+            failed = !corio_oom::cancel_pending_failure();
+            co_await corio_oom::check_not_left_armed(r.after);
+        });
+        runs.push_back(r);
+        if (!failed) break;
+    }
+    return runs;
+}
+
+void check(const std::vector<sweep_run>& runs) {
+    REQUIRE(runs.size() >= 2);
+    CHECK(runs.back().finished);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        INFO("run " << i << " of " << runs.size());
+        CHECK(runs[i].finished != runs[i].bad_alloc);
+        CHECK(runs[i].after.cancel_seen);
+        CHECK(runs[i].after.sleep_of_20ms >= 20ms);
+    }
+}
+
+corio::task<int> value_after(int v, corio::clock::duration d) {
+    co_await corio::sleep(d);
+    co_return v;
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation of a gather", "[oom][gather]") {
+    check(sweep([]() -> corio::task<void> {
+        auto [a, b, c] = co_await corio::gather(value_after(1, 1ms), value_after(2, 0ms), value_after(3, 2ms));
+        if (a + b + c != 6) throw std::logic_error("gather's values");
+    }));
+}
+
+TEST_CASE("out of memory at each allocation of a task_group", "[oom][task_group]") {
+    // A child that ran out of memory comes out of join() in an
+    // exception_group (asyncio's TaskGroup): passed on as the bad_alloc.
+    check(sweep([]() -> corio::task<void> {
+        corio::task_group tg;
+        for (int i = 0; i < 3; ++i) tg.create_task(value_after(i, std::chrono::milliseconds(i)));
+        std::exception_ptr child_failure;
+        try {
+            co_await tg.join();
+        } catch (const corio::exception_group& g) {
+            if (g.exceptions().size() != 1) throw;
+            child_failure = g.exceptions().front();
+        }
+        if (child_failure) std::rethrow_exception(child_failure);
+    }));
+}
+
+TEST_CASE("out of memory at each allocation of wait_for and timeout", "[oom][timeout]") {
+    check(sweep([]() -> corio::task<void> {
+        try {
+            co_await corio::wait_for(value_after(1, 1s), 1ms);
+        } catch (const corio::timeout_error&) {
+        }
+        try {
+            auto scope = corio::timeout(1ms);
+            co_await scope.run(value_after(1, 1s));
+        } catch (const corio::timeout_error&) {
+        }
+    }));
+}
+
+TEST_CASE("out of memory at each allocation of a queue and a lock", "[oom][queue]") {
+    // In a gather, so that a side that fails cancels the other (which would
+    // otherwise wait for it forever, in asyncio too).
+    check(sweep([]() -> corio::task<void> {
+        corio::queue<std::string> q(1);
+        corio::lock l;
+        co_await corio::gather(
+            [](corio::queue<std::string>& q, corio::lock& l) -> corio::task<void> {
+                for (int i = 0; i < 3; ++i) {
+                    co_await q.put(std::string(40, 'x'));
+                    auto guard = co_await l.scoped();
+                    co_await corio::sleep(0ms);  // the other side finds the lock taken
+                }
+            }(q, l),
+            [](corio::queue<std::string>& q, corio::lock& l) -> corio::task<void> {
+                for (int i = 0; i < 3; ++i) {
+                    (void)co_await q.get();
+                    auto guard = co_await l.scoped();
+                }
+            }(q, l));
+    }));
+}
+
+TEST_CASE("out of memory at each allocation of to_thread and wait", "[oom][executor]") {
+    check(sweep([]() -> corio::task<void> {
+        const std::string s = co_await corio::to_thread([] { return std::string(40, 'y'); });
+        std::vector<corio::task_handle<int>> hs;
+        hs.push_back(corio::create_task(value_after(1, 1ms)));
+        hs.push_back(corio::create_task(value_after(2, 1s)));
+        auto [done, pending] = co_await corio::wait(std::move(hs), {.return_when = corio::first_completed});
+        for (auto& h : pending) h.cancel();
+        if (s.size() != 40 || done.size() != 1) throw std::logic_error("to_thread or wait");
+    }));
+}
