@@ -415,24 +415,28 @@ void end_forwarding_wait(context_map* saved_context) noexcept {
     t->context = saved_context;
 }
 
+namespace {
+/// The wait is over, woken or undone: WAITING (and how it treats a cancel)
+/// cleared, generation bumped.
+std::uint64_t wait_ended(std::uint64_t s) noexcept {
+    return (s & ~(ts::waiting | ts::forwards_cancel)) + ts::generation_one;
+}
+
+/// Step 3's transition: the wait is over; the task is requeued now
+/// (SCHEDULED) or, if its poll has not returned yet, by the poller
+/// (NOTIFIED).
+std::uint64_t woken(std::uint64_t s) noexcept {
+    return wait_ended(s) | ((s & ts::running) ? ts::notified : ts::scheduled);
+}
+}  // namespace
+
 bool disarm_wait(task_header* t, std::uint32_t gen) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_relaxed);
     do {
         if (ts::generation(s) != gen || !(s & ts::waiting)) return false;
-    } while (!t->state.compare_exchange_weak(s, (s & ~(ts::waiting | ts::forwards_cancel)) + ts::generation_one,
-                                             std::memory_order_relaxed));
+    } while (!t->state.compare_exchange_weak(s, wait_ended(s), std::memory_order_relaxed));
     return true;
 }
-
-namespace {
-/// Step 3's transition: the wait is over (WAITING cleared, generation
-/// bumped); the task is requeued now (SCHEDULED) or, if its poll has not
-/// returned yet, by the poller (NOTIFIED).
-std::uint64_t woken(std::uint64_t s) noexcept {
-    return ((s & ~(ts::waiting | ts::forwards_cancel)) + ts::generation_one) |
-           ((s & ts::running) ? ts::notified : ts::scheduled);
-}
-}  // namespace
 
 bool wake(task_header* t, std::uint32_t gen) noexcept {
     std::uint64_t s = t->state.load(std::memory_order_acquire);
