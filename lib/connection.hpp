@@ -21,6 +21,7 @@
 #include <string>
 #include <system_error>
 
+#include "corio/detail/reserved_allocator.hpp"
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/wait_list.hpp"
 #include "drained_read.hpp"
@@ -95,8 +96,13 @@ struct connection : std::enable_shared_from_this<connection> {
     wait_list drain_waiters, closed_waiters;
     std::size_t buffered_out() const noexcept { return out_sending.size() + out_queued.size(); }
 
+    handler_memory start_memory;  // start_write's post: one at a time (its poster set `writing`)
+
     /// [io thread] Sends out_queued, and goes on until nothing is queued.
+    /// Out of memory to start the write, the write fails (written()).
     void start_write();
+    /// [io thread] A write ended (`ec`: it failed, and the connection closes).
+    void written(std::error_code ec);
     /// [io thread] After the buffers are sent: half-close or close as asked.
     void finish_closing_locked();
 };

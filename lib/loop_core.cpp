@@ -70,7 +70,7 @@ void loop_core::run_rounds() {
     // round (asyncio's select(0)): a syscall per round would cost more than
     // the round. IO order is not deterministic anyway.
     for (;;) {
-        if (++tick_ % maintenance_interval == 0) io_reactor.poll();
+        if (++tick_ % maintenance_interval == 0) poll_io();
         fire_due_timers();
         for (queue_entry e; (e = take_from_remote()) != 0;) push_local(e);
         std::size_t ready = overflow_.size() + static_cast<std::size_t>(local_.size());
@@ -123,7 +123,7 @@ void loop_core::run_entry(queue_entry e) noexcept {
 
 queue_entry loop_core::next_entry() {
     if (++tick_ % maintenance_interval == 0) {
-        io_reactor.poll();  // completions wake their tasks into this loop's queues
+        poll_io();  // completions wake their tasks into this loop's queues
         if (queue_entry e = take_from_remote()) return e;
         fire_due_timers();
         // Local pushes only glance at the idle set (maybe_should_wakeup);
@@ -385,6 +385,30 @@ bool loop_core::has_work_seq_cst() const noexcept {
     return !local_.empty_seq_cst() || lifo_slot_.load(std::memory_order_seq_cst) != 0 || !inbox_.empty();
 }
 
+void loop_core::poll_io() noexcept {
+    try {
+        io_reactor.poll();
+    } catch (...) {
+        report_io_failure();
+    }
+}
+
+reactor::park_end loop_core::park_io(reactor::time_point deadline) noexcept {
+    try {
+        return io_reactor.park(deadline);
+    } catch (...) {
+        report_io_failure();
+        return reactor::park_end::io;
+    }
+}
+
+void loop_core::report_io_failure() noexcept {
+    try {
+        if (owner) owner->call_exception_handler({"Exception in an IO completion", std::current_exception()});
+    } catch (...) {  // out of memory for the report itself: nothing to tell it with
+    }
+}
+
 void loop_core::park_until_work() {
     merge_incoming_timers();
     // Frames the depot keeps for the next burst go back to malloc once they
@@ -424,10 +448,10 @@ void loop_core::park_until_work() {
         // second: after an IO handler or an unpark this loop may have work
         // of its own, and must go and look for it.
         using park_end = reactor::park_end;
-        park_end end = io_reactor.park(std::min(deadline, recheck_at));
+        park_end end = park_io(std::min(deadline, recheck_at));
         if (end == park_end::deadline && deadline > recheck_at) {
             if (sched.any_work_pending()) sched.notify_parked();
-            end = io_reactor.park(deadline);
+            end = park_io(deadline);
         }
         if (trace) [[unlikely]]
             trace->park(trace_parked, trace_clock::now());

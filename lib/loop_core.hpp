@@ -163,6 +163,12 @@ struct loop_core {
 
 private:
     void run_rounds();
+    /// io_reactor's poll and park. An exception out of an IO completion goes
+    /// to the loop's exception handler, as one out of a callback does
+    /// (asyncio), and the loop goes on; a park it ended counts as IO.
+    void poll_io() noexcept;
+    reactor::park_end park_io(reactor::time_point deadline) noexcept;
+    void report_io_failure() noexcept;
     void run_worker();
     /// A worker's next entry: fairness checks, inbox, LIFO slot, then FIFO.
     queue_entry next_entry();

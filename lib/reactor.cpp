@@ -4,7 +4,10 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <exception>
 #include <thread>
+
+#include "corio/detail/dropped_handlers.hpp"
 
 namespace corio::detail {
 
@@ -33,6 +36,7 @@ reactor::~reactor() {
 
 void reactor::poll() {
     if (io_->stopped()) io_->restart();  // a late stop() from an unpark
+    const dropped_handler_scope ends_operation(true);
     io_->poll();
 }
 
@@ -51,7 +55,15 @@ reactor::park_end reactor::park(time_point deadline) {
         state_.store(empty, std::memory_order_relaxed);  // notified meanwhile
         return park_end::unparked;
     }
-    const std::size_t handlers_run = deadline == time_point::max() ? io_->run_one() : io_->run_one_until(deadline);
+    std::size_t handlers_run = 0;
+    std::exception_ptr failure;
+    try {
+        const dropped_handler_scope ends_operation(true);
+        handlers_run = deadline == time_point::max() ? io_->run_one() : io_->run_one_until(deadline);
+    } catch (...) {
+        failure = std::current_exception();  // passed on once this park has ended
+        handlers_run = 1;
+    }
     // Leave only once no unparker is inside stop(): the loop may be
     // destroyed as soon as we return, and the unparker (a blocking-pool
     // thread, say) holds no reference to it.
@@ -62,6 +74,7 @@ reactor::park_end reactor::park(time_point deadline) {
             std::this_thread::yield();
             s = state_.load(std::memory_order_acquire);
         } else if (state_.compare_exchange_weak(s, empty, std::memory_order_acquire)) {
+            if (failure) std::rethrow_exception(failure);
             if (woken) return park_end::unparked;
             return handlers_run != 0 ? park_end::io : park_end::deadline;
         }

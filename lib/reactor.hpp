@@ -35,7 +35,9 @@ public:
     asio::io_context& io() const noexcept { return *io_; }
 
     /// Runs the IO completion handlers that are ready, without blocking.
-    /// Driving thread only.
+    /// Driving thread only. An exception out of a handler (or out of Asio
+    /// completing an operation) comes out of here and of park(); the
+    /// remaining handlers run on the next call (Asio's rule).
     void poll();
     /// What ended a park.
     enum class park_end {

@@ -101,81 +101,106 @@ private:
     std::shared_ptr<server_state> s_;
 };
 
-void report(const char* message, std::exception_ptr e) {
+/// Tells the loop's exception handler; a report that itself runs out of
+/// memory is dropped (nothing is left to tell it with).
+void report(const char* message, std::exception_ptr e) noexcept {
     if (!tl_core || !tl_core->owner) return;
-    tl_core->owner->call_exception_handler(exception_context{message, std::move(e)});
+    try {
+        tl_core->owner->call_exception_handler(exception_context{message, std::move(e)});
+    } catch (...) {
+    }
 }
 
+/// One accepted connection: its TLS handshake, if any, then the handler.
+/// A failure is reported and ends this connection only (asyncio logs a
+/// handler's exception; the other connections go on).
 task<void> serve_connection(live_guard counted, asio::ip::tcp::socket socket) {
     server_state* const s = &counted.state();
-    std::shared_ptr<connection> c;
-    if (s->options.ssl) {
-        c = std::make_shared<connection>(std::move(socket), *s->options.ssl, s->options.limit);
-        std::exception_ptr handshake_failure;
-        try {
-            co_await c->tls->async_handshake(asio::ssl::stream_base::server, use_task);
-        } catch (const std::system_error&) {
-            handshake_failure = std::current_exception();
-        }
-        if (handshake_failure) {
-            report("TLS handshake failed", handshake_failure);
-            co_return;
-        }
-    } else {
-        c = std::make_shared<connection>(std::move(socket), s->options.limit);
-    }
+    const char* failed = "connection setup failed";
     std::exception_ptr failure;
     try {
+        std::shared_ptr<connection> c;
+        if (s->options.ssl) {
+            c = std::make_shared<connection>(std::move(socket), *s->options.ssl, s->options.limit);
+            failed = "TLS handshake failed";
+            co_await c->tls->async_handshake(asio::ssl::stream_base::server, use_task);
+        } else {
+            c = std::make_shared<connection>(std::move(socket), s->options.limit);
+        }
+        failed = "Unhandled exception in client_connected_cb";
         co_await s->handler(stream_reader(c), stream_writer(c));
     } catch (const cancelled_error&) {
         throw;
     } catch (...) {
         failure = std::current_exception();
     }
-    // asyncio logs a handler's exception; the other connections go on.
-    if (failure) report("Unhandled exception in client_connected_cb", failure);
+    if (failure) report(failed, std::move(failure));
 }
 
-/// (Asio's error category does not map to std::errc: compare with its enums.)
-bool out_of_descriptors(const std::error_code& ec) {
-    return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
-           (ec.category() == asio::system_category() && ec.value() == ENFILE);
-}
+/// A listening socket, counted in open_sockets while it is open.
+struct listener {
+    asio::ip::tcp::acceptor acceptor;
+    census_entry census;
+};
 
-task<void> accept_loop(live_guard counted, asio::ip::tcp::acceptor acceptor) {
-    const census_entry listening(static_cast<asio::io_context&>(acceptor.get_executor().context()));
-    for (;;) {
-        std::error_code ec;
-        asio::ip::tcp::socket socket(acceptor.get_executor());
-        try {
-            socket = co_await acceptor.async_accept(use_task);
-        } catch (const std::system_error& e) {
-            ec = e.code();
-        }
-        if (!ec) {
-            socket.set_option(asio::ip::tcp::no_delay(true), ec);  // asyncio sets TCP_NODELAY
-            const bool pinned = counted.state().options.pin_connections;
-            create_task(serve_connection(live_guard(counted.share()), std::move(socket)),
-                        task_options{.name = "connection", .pinned = pinned});
-            continue;
-        }
-        // Out of file descriptors (or memory): asyncio logs it and stops
-        // accepting for a while; the pending connections wait in the backlog
-        // until descriptors free up.
-        report(("accept failed: " + ec.message()).c_str(), std::make_exception_ptr(std::system_error(ec)));
-        co_await sleep(out_of_descriptors(ec) ? std::chrono::milliseconds(100) : std::chrono::milliseconds(1));
+/// True if `failure` is a lack of descriptors (or of kernel memory for
+/// them). Asio's error category does not map to std::errc: its enums.
+bool out_of_descriptors(const std::exception_ptr& failure) {
+    try {
+        std::rethrow_exception(failure);
+    } catch (const std::system_error& e) {
+        const std::error_code ec = e.code();
+        return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+               ec == asio::error::no_memory || (ec.category() == asio::system_category() && ec.value() == ENFILE);
+    } catch (...) {
+        return false;
     }
 }
 
-asio::ip::tcp::acceptor open_listener(asio::io_context& io, const asio::ip::tcp::endpoint& at, bool reuse_port,
-                                      int backlog) {
+/// The listener's accept task. Nothing but its cancellation (close(), a
+/// runtime shutdown) ends it: a failed accept, or a connection whose task
+/// cannot be created, is reported, and accepting pauses for a while
+/// (asyncio: out of descriptors, the pending connections wait in the
+/// backlog until descriptors free up). The pause allocates no frame and
+/// always suspends, so a loop that keeps failing lets the others run.
+task<void> accept_loop(live_guard counted, listener l) {
+    for (;;) {
+        std::exception_ptr failure;
+        try {
+            auto socket = co_await l.acceptor.async_accept(use_task);
+            std::error_code ignored;
+            socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // asyncio sets TCP_NODELAY
+            const bool pinned = counted.state().options.pin_connections;
+            create_task(serve_connection(live_guard(counted.share()), std::move(socket)),
+                        task_options{.name = "connection", .pinned = pinned});
+        } catch (const cancelled_error&) {
+            throw;
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (!failure) continue;
+        const auto pause = out_of_descriptors(failure) ? std::chrono::milliseconds(100) : std::chrono::milliseconds(1);
+        report("accept failed", std::move(failure));
+        bool slept = false;
+        try {
+            co_await sleep(pause);
+            slept = true;
+        } catch (const cancelled_error&) {
+            throw;
+        } catch (...) {  // no memory for the timer
+        }
+        if (!slept) co_await yield();
+    }
+}
+
+listener open_listener(asio::io_context& io, const asio::ip::tcp::endpoint& at, bool reuse_port, int backlog) {
     asio::ip::tcp::acceptor a(io);
     a.open(at.protocol());
     a.set_option(asio::ip::tcp::acceptor::reuse_address(true));
     if (reuse_port) a.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
     a.bind(at);
     a.listen(backlog);
-    return a;
+    return listener{std::move(a), census_entry(io)};
 }
 
 }  // namespace
@@ -202,14 +227,14 @@ task<server> listen(client_connected handler, std::string host, unsigned short p
     // Every loop of this runtime listens; the first bind picks the port when
     // it is 0, the others share it.
     const std::vector<detail::loop_core*>& loops = here.core()->sched.loops;
-    std::vector<asio::ip::tcp::acceptor> listeners;
+    std::vector<detail::listener> listeners;
     for (detail::loop_core* loop : loops) {
         listeners.push_back(detail::open_listener(loop->io_reactor.io(), at, loops.size() > 1, options.backlog));
-        if (at.port() == 0) at.port(listeners.back().local_endpoint().port());
+        if (at.port() == 0) at.port(listeners.back().acceptor.local_endpoint().port());
     }
     state->port = at.port();
     for (std::size_t i = 0; i < loops.size(); ++i) {
-        const auto ep = listeners[i].local_endpoint();
+        const auto ep = listeners[i].acceptor.local_endpoint();
         state->endpoints.push_back(ep.address().to_string() + ":" + std::to_string(ep.port()));
         auto accept = loops[i]->owner->create_task(detail::accept_loop(detail::live_guard(state), std::move(listeners[i])),
                                                    task_options{.name = "accept", .pinned = true});

@@ -4,6 +4,7 @@
 
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/bind_allocator.hpp>
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/ssl/host_name_verification.hpp>
@@ -15,6 +16,7 @@
 #include <stdexcept>
 
 #include "connection.hpp"
+#include "corio/detail/dropped_handlers.hpp"
 #include "corio/errors.hpp"
 #include "corio/policy.hpp"
 #include "corio/use_task.hpp"
@@ -25,12 +27,32 @@ namespace detail {
 
 namespace {
 
-/// Runs fn on the loop that owns `io`: inline when this is its thread.
-template <class F>
-void run_on_io(asio::io_context& io, F&& fn) {
-    if (runs_io_here(io)) fn();
-    else asio::post(io, std::forward<F>(fn));
+/// Calls start_write on the connection's io thread: here when this is it,
+/// else posted there in the memory set aside for it, so that the write,
+/// which `writing` now says is on its way, cannot fail to start.
+void start_write_on_io(const std::shared_ptr<connection>& c) {
+    if (runs_io_here(c->io))
+        c->start_write();
+    else
+        asio::post(c->io, asio::bind_allocator(reserved_allocator<void>(c->start_memory),
+                                               [self = c] { self->start_write(); }));
 }
+
+/// The completion of one write of start_write. Dropped by Asio uncalled
+/// (dropped_handlers.hpp), it ends the write as failed.
+class write_completion {
+public:
+    explicit write_completion(std::shared_ptr<connection> c) noexcept : c_(std::move(c)) {}
+    write_completion(write_completion&&) noexcept = default;
+    write_completion& operator=(write_completion&&) = delete;
+    ~write_completion() {
+        if (c_ && dropped_handler_ends_operation()) c_->written(asio::error::operation_aborted);
+    }
+    void operator()(std::error_code ec, std::size_t) { std::exchange(c_, nullptr)->written(ec); }
+
+private:
+    std::shared_ptr<connection> c_;
+};
 
 /// Reads more into the buffer. False at EOF (or after our own close()).
 task<bool> fill(connection& c) {
@@ -102,28 +124,35 @@ void connection::start_write() {
         }
         out_sending.swap(out_queued);
     }
-    auto on_written = [self = shared_from_this()](std::error_code ec, std::size_t) {
-        bool more;
-        {
-            std::lock_guard guard(self->out_lock);
-            self->out_sending.clear();
-            if (ec && !self->out_error) self->out_error = ec;
-            if (self->paused && (ec || self->buffered_out() <= low_water)) {
-                self->paused = false;
-                serve_all(self->drain_waiters);
-            }
-            more = !ec && !self->out_queued.empty();
-            if (!more) {
-                self->writing = false;
-                if (ec) self->closing = true;  // a failed connection closes
-                self->finish_closing_locked();
-            }
+    try {
+        const dropped_handler_scope failure_ends_it(false);  // the catch below ends a failed start
+        write_completion done(shared_from_this());
+        if (tls) asio::async_write(*tls, asio::buffer(out_sending), std::move(done));
+        else if (pipe) asio::async_write(*pipe, asio::buffer(out_sending), std::move(done));
+        else asio::async_write(plain, asio::buffer(out_sending), std::move(done));
+    } catch (...) {
+        written(asio::error::no_memory);
+    }
+}
+
+void connection::written(std::error_code ec) {
+    bool more;
+    {
+        std::lock_guard guard(out_lock);
+        out_sending.clear();
+        if (ec && !out_error) out_error = ec;
+        if (paused && (ec || buffered_out() <= low_water)) {
+            paused = false;
+            serve_all(drain_waiters);
         }
-        if (more) self->start_write();
-    };
-    if (tls) asio::async_write(*tls, asio::buffer(out_sending), std::move(on_written));
-    else if (pipe) asio::async_write(*pipe, asio::buffer(out_sending), std::move(on_written));
-    else asio::async_write(plain, asio::buffer(out_sending), std::move(on_written));
+        more = !ec && !out_queued.empty();
+        if (!more) {
+            writing = false;
+            if (ec) closing = true;  // a failed connection closes
+            finish_closing_locked();
+        }
+    }
+    if (more) start_write();
 }
 
 void connection::finish_closing_locked() {
@@ -271,7 +300,7 @@ void stream_writer::write(std::string_view data) {
         std::size_t sent = c.plain.write_some(asio::buffer(data), ec);  // the socket is non-blocking
         if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
         if (ec) sent = data.size();  // failed: nothing more will be sent
-        {
+        try {
             std::lock_guard guard(c.out_lock);
             if (ec && !c.out_error) {
                 c.out_error = ec;
@@ -286,11 +315,16 @@ void stream_writer::write(std::string_view data) {
             } else {
                 start = true;
             }
+        } catch (...) {
+            // Out of memory for the unsent rest, part of `data` sent: the
+            // stream is broken; it closes, failed, and the caller learns.
+            c.written(asio::error::no_memory);
+            throw;
         }
         if (start) c.start_write();  // this thread is the socket's
         return;
     }
-    if (start) detail::run_on_io(c.io, [self = conn_] { self->start_write(); });
+    if (start) detail::start_write_on_io(conn_);
 }
 
 void stream_writer::writelines(const std::vector<std::string>& lines) {
@@ -320,7 +354,7 @@ void stream_writer::write_eof() {
         if (c.writing) return;  // the last write completion half-closes
         c.writing = true;       // keeps a concurrent write from starting before the half-close
     }
-    detail::run_on_io(c.io, [self = conn_] { self->start_write(); });
+    detail::start_write_on_io(conn_);
 }
 
 void stream_writer::close() {
@@ -332,7 +366,7 @@ void stream_writer::close() {
         if (c.writing) return;  // the last write completion closes
         c.writing = true;
     }
-    detail::run_on_io(c.io, [self = conn_] { self->start_write(); });
+    detail::start_write_on_io(conn_);
 }
 
 bool stream_writer::is_closing() const noexcept {

@@ -16,6 +16,7 @@
 
 #include "corio/corio.hpp"
 #include "corio/use_task.hpp"
+#include "echo_lines.hpp"
 #include "load_then_stop.hpp"
 #include "run_modes.hpp"
 #include "self_signed_certificate.hpp"
@@ -23,18 +24,6 @@
 using namespace std::chrono_literals;
 
 namespace {
-
-/// The asyncio streams echo handler: each line back until EOF.
-corio::task<void> echo_lines(corio::stream_reader reader, corio::stream_writer writer) {
-    for (;;) {
-        std::string line = co_await reader.readline();
-        if (line.empty()) break;
-        writer.write(line);
-        co_await writer.drain();
-    }
-    writer.close();
-    co_await writer.wait_closed();
-}
 
 /// Echoes raw bytes until EOF.
 corio::task<void> echo_bytes(corio::stream_reader reader, corio::stream_writer writer) {
@@ -77,7 +66,7 @@ void raise_descriptor_limit() {
 TEST_CASE("open_connection and start_server echo lines", "[streams]") {
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     const auto replies = corio_test::run_in(mode, []() -> corio::task<std::vector<std::string>> {
-        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
         auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
         std::vector<std::string> got;
         for (std::string line : {"hello\n", "world\n", "\n", "last\n"}) {
@@ -96,7 +85,7 @@ TEST_CASE("open_connection and start_server echo lines", "[streams]") {
 TEST_CASE("server sockets and peername describe the connection", "[streams]") {
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     const bool ok = corio_test::run_in(mode, []() -> corio::task<bool> {
-        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
         auto [reader, writer] = co_await corio::open_connection("localhost", srv.port());  // through the resolver
         const auto peer = std::any_cast<asio::ip::tcp::endpoint>(writer.get_extra_info("peername"));
         const bool listed = !srv.sockets().empty() && srv.sockets()[0] == "127.0.0.1:" + std::to_string(srv.port());
@@ -275,7 +264,7 @@ TEST_CASE("a peer reset surfaces as std::system_error in that task only", "[stre
 TEST_CASE("cancelling a read leaves the connection usable", "[streams][cancel]") {
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     const std::string got = corio_test::run_in(mode, []() -> corio::task<std::string> {
-        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
         auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port());
         auto stuck = corio::create_task([](corio::stream_reader r) -> corio::task<std::string> {
             co_return co_await r.readline();  // nothing comes: the echo server waits for us
@@ -331,7 +320,7 @@ TEST_CASE("drain waits while the peer does not read, and returns once it does", 
 TEST_CASE("no descriptor leaks after 10,000 connect/close cycles", "[streams][stress]") {
     const auto leaked = corio::run(
         []() -> corio::task<std::ptrdiff_t> {
-            corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+            corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
             // One warm-up cycle opens the descriptors that stay (resolver, epoll) .
             co_await send_and_close(srv.port(), "warm-up\n");
             co_await corio::sleep(10ms);
@@ -384,7 +373,8 @@ TEST_CASE("TLS streams: a verified echo, a name mismatch that fails only its own
         results r;
         auto& loop = corio::get_running_loop();
         loop.set_exception_handler([](corio::event_loop&, const corio::exception_context&) {});  // the failed handshake
-        corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0, corio::server_options{.ssl = &tls.server});
+        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0,
+                                                         corio::server_options{.ssl = &tls.server});
         {
             auto [reader, writer] = co_await corio::open_connection("localhost", srv.port(), {.ssl = &tls.client});
             for (const std::string& line : std::vector<std::string>{"secret one\n", std::string(60000, 's') + "\n"}) {
@@ -443,7 +433,7 @@ TEST_CASE("running out of descriptors gives clear errors, and the server recover
         []() -> corio::task<results> {
             results r;
             corio::get_running_loop().set_exception_handler([](corio::event_loop&, const corio::exception_context&) {});
-            corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+            corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
             rlimit saved{};
             getrlimit(RLIMIT_NOFILE, &saved);
             rlimit tight = saved;
@@ -561,7 +551,7 @@ TEST_CASE("closing a server amid a storm of connects on 8 workers: each accepted
     constexpr int max_connects = 5000;  // a client never refused after this many: the listeners stayed open
     const std::vector<connect_storm_fate> fates = corio::run(
         []() -> corio::task<std::vector<connect_storm_fate>> {
-            corio::server srv = co_await corio::start_server(echo_lines, "127.0.0.1", 0);
+            corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
             corio_test::progress progress(threshold);
             co_return co_await corio_test::load_then_stop<connect_storm_fate>(
                 clients, progress, [&](int c) { return connect_until_refused(srv.port(), c, max_connects, progress); },

@@ -7,6 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -114,6 +117,64 @@ TEST_CASE("an operation on another loop's IO object is started and completed on 
         }(io0),
         corio::task_options{.name = "on loop 1", .pinned = true});
     REQUIRE(rt.run_until_complete(h) == 200);
+}
+
+namespace {
+
+/// An Asio operation whose completion throws, inside the io_context's
+/// run, before it calls its handler: the handler is destroyed uncalled as
+/// the exception unwinds (what out of memory in an accept's completion
+/// does), and the exception comes out of run.
+template <class Token>
+auto async_throwing_completion(asio::io_context& io, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [&io](auto handler) {
+            asio::post(io, [h = std::move(handler)]() mutable {
+                (void)h;
+                throw std::runtime_error("in a completion");
+            });
+        },
+        token);
+}
+
+}  // namespace
+
+TEST_CASE("an operation whose handler Asio drops uncalled ends in an error and the loop goes on", "[use_task]") {
+    const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
+    struct outcome {
+        bool aborted = false;
+        bool reported = false;
+        bool timer_after = false;
+    };
+    const auto r = corio_test::run_in(mode, []() -> corio::task<outcome> {
+        outcome o;
+        auto reported = std::make_shared<std::atomic<bool>>(false);
+        corio::event_loop& loop = corio::get_running_loop();
+        loop.set_exception_handler([reported](corio::event_loop&, const corio::exception_context& ctx) {
+            try {
+                std::rethrow_exception(ctx.exception);
+            } catch (const std::runtime_error& e) {
+                if (std::string(e.what()) == "in a completion") reported->store(true);
+            }
+        });
+        try {
+            co_await async_throwing_completion(loop.io_context(), corio::use_task);
+        } catch (const std::system_error& e) {
+            o.aborted = e.code() == asio::error::operation_aborted;
+        }
+        // With 2 workers the task may run on before the loop that dropped
+        // the handler has reported the exception.
+        for (int i = 0; i < 5000 && !reported->load(); ++i) co_await corio::sleep(1ms);
+        o.reported = reported->load();
+        // The loop whose run the exception came out of still runs its IO.
+        asio::steady_timer timer(loop.io_context(), 1ms);
+        co_await timer.async_wait(corio::use_task);
+        o.timer_after = true;
+        co_return o;
+    });
+    CHECK(r.aborted);
+    CHECK(r.reported);
+    CHECK(r.timer_after);
 }
 
 TEST_CASE("cancel racing with completion: exactly one outcome, never a hang", "[use_task][cancel][stress]") {

@@ -44,6 +44,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/dropped_handlers.hpp"
 #include "corio/detail/reserved_allocator.hpp"
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/task_header.hpp"
@@ -98,6 +99,7 @@ struct io_state {
     std::uint32_t generation = 0;
     asio::cancellation_signal signal;
     std::exception_ptr start_error;  // the initiation threw
+    bool dropped = false;            // Asio destroyed the handler uncalled (dropped_handlers.hpp)
     handler_memory emit_memory;      // the cancellation's post cannot fail
 
     /// [locked] Arms the current task's wait unless a cancellation is
@@ -120,22 +122,38 @@ struct io_state {
 };
 
 /// The completion handler Asio holds: completes the state on the io
-/// thread. Its cancellation slot is the state's signal.
+/// thread. Its cancellation slot is the state's signal. Move-only: the one
+/// handler not moved from is called once or dropped.
 template <class... Args>
-struct io_handler {
-    io_state<Args...>* state;
+class io_handler {
+public:
+    explicit io_handler(io_state<Args...>* state) noexcept : state_(state) {}
+    io_handler(io_handler&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    io_handler& operator=(io_handler&&) = delete;
+    ~io_handler() {
+        if (state_ && dropped_handler_ends_operation()) {
+            std::lock_guard guard(state_->lock);
+            state_->dropped = true;
+            state_->finish_part_locked();
+        }
+    }
 
     using cancellation_slot_type = asio::cancellation_slot;
-    cancellation_slot_type get_cancellation_slot() const noexcept { return state->signal.slot(); }
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+        return state_ ? state_->signal.slot() : cancellation_slot_type();
+    }
 
     void operator()(Args... args) {
-        io_state<Args...>& s = *state;
+        io_state<Args...>& s = *std::exchange(state_, nullptr);
         // A cancellation emitted after this point must find nothing to cancel.
         s.signal.slot().clear();
         std::lock_guard guard(s.lock);
         s.result.emplace(std::move(args)...);
         s.finish_part_locked();  // the last access: the task may run and free `s` after the unlock
     }
+
+private:
+    io_state<Args...>* state_;
 };
 
 /// True when this thread drives the loop that owns `ctx` (an io_context).
@@ -154,8 +172,9 @@ void fail_start(io_state<Args...>& state) noexcept {
 /// completes the operation with its exception.
 template <class Start, class... Args>
 void launch_io(io_state<Args...>& state, Start& start) noexcept {
+    const dropped_handler_scope failed_start_ends_it(false);
     try {
-        start(io_handler<Args...>{&state});
+        start(io_handler<Args...>(&state));
     } catch (...) {
         fail_start(state);
     }
@@ -323,6 +342,9 @@ task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArg
         keep_cancel_pending();
     }
     if (state.start_error) std::rethrow_exception(state.start_error);
+    if (state.dropped)
+        throw std::system_error(asio::error::operation_aborted,
+                                "Asio dropped the operation without completing it (an exception in its completion)");
     co_return take_io_value(std::move(*state.result));
 }
 

@@ -11,14 +11,16 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstddef>
 #include <cstdlib>
 #include <exception>
-#include <cstddef>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "corio/corio.hpp"
+#include "echo_lines.hpp"
 #include "failing_new.hpp"
 #include "left_armed.hpp"
 #include "run_modes.hpp"
@@ -147,5 +149,54 @@ TEST_CASE("out of memory at each allocation of to_thread and wait", "[oom][execu
         auto [done, pending] = co_await corio::wait(std::move(hs), {.return_when = corio::first_completed});
         for (auto& h : pending) h.cancel();
         if (s.size() != 40 || done.size() != 1) throw std::logic_error("to_thread or wait");
+    }));
+}
+
+namespace {
+
+/// Two lines there and back on a new connection; false if the server's
+/// side ended the connection first.
+corio::task<bool> echo_two_lines(unsigned short port) {
+    auto [reader, writer] = co_await corio::open_connection("127.0.0.1", port);
+    const std::string line(40, 'z');
+    bool echoed = true;
+    for (int i = 0; i < 2 && echoed; ++i) {
+        writer.write(line + "\n");
+        co_await writer.drain();
+        echoed = co_await reader.readline() == line + "\n";
+    }
+    writer.close();
+    co_return echoed;
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation of a stream round trip", "[oom][streams]") {
+    // The server's side of a connection that runs out of memory (its accept,
+    // its handler) is reported to the loop's exception handler and the
+    // connection ends; the listener must go on, so a second connection
+    // after such a failure gets its lines back.
+    check(sweep([]() -> corio::task<void> {
+        // Shared: the loop may report a failure after this frame is gone.
+        auto server_failed = std::make_shared<bool>(false);
+        corio::get_running_loop().set_exception_handler(
+            [server_failed](corio::event_loop&, const corio::exception_context&) { *server_failed = true; });
+        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
+        bool echoed = false;
+        try {
+            for (int attempt = 0; attempt < 2 && !echoed; ++attempt) {
+                try {
+                    echoed = co_await corio::wait_for(echo_two_lines(srv.port()), 5s);
+                } catch (const std::system_error&) {  // reset by the server's side
+                }
+                if (!echoed && !*server_failed) throw std::logic_error("a connection ended with no failure reported");
+            }
+        } catch (...) {
+            srv.close();
+            throw;
+        }
+        srv.close();
+        co_await srv.wait_closed();
+        if (!echoed) throw std::logic_error("no echo after the server's failure");
     }));
 }
