@@ -278,14 +278,17 @@ void loop_core::push_inbox(queue_entry e) {
 }
 
 void loop_core::add_timer(callback_node* node) {
-    if (tl_core == this) {
-        timers_.push(node);
-        return;
-    }
-    {
+    try {
+        if (tl_core == this) {
+            timers_.push(node);
+            return;
+        }
         std::lock_guard lock(incoming_timers_mutex_);
         incoming_timers_.push_back(node);
         has_incoming_timers_.store(true, std::memory_order_release);
+    } catch (...) {
+        node->release();  // the timers' reference, which they never took
+        throw;
     }
     wake_up();
 }

@@ -97,6 +97,7 @@ struct loop_core {
 
     // ---- from any thread ------------------------------------------------------
     void push_inbox(queue_entry e);
+    /// See detail::add_timer (event_loop.hpp).
     void add_timer(callback_node* node);
     /// Wakes this loop's thread if it sleeps (stop, inbox, timers).
     void wake_up() { io_reactor.unpark(); }

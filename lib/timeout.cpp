@@ -20,7 +20,10 @@
 #include "corio/timeout.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
+#include <new>
+#include <optional>
 #include <stdexcept>
 
 #include "context.hpp"
@@ -64,10 +67,7 @@ struct timeout_state {
     /// and returns the new node, to add to `where` once unlocked; `old`
     /// receives the previous handle, to drop once unlocked too.
     callback_node* rearm_locked(timer_handle& old) {
-        timer.cancel();
-        old = std::move(timer);
-        timer = timer_handle();
-        ++armed;
+        disarm_locked(old);
         if (!when) return nullptr;
         add_ref();  // the callback's
         struct fire {
@@ -91,6 +91,15 @@ struct timeout_state {
         node->when = *when;
         timer = timer_handle(node, std::adopt_lock);
         return node;
+    }
+
+    /// [locked] Cancels the armed timer, if any; `old` receives its handle,
+    /// to drop once unlocked. A timer that was already firing is stale now.
+    void disarm_locked(timer_handle& old) noexcept {
+        timer.cancel();
+        old = std::move(timer);
+        timer = timer_handle();
+        ++armed;
     }
 
     /// The loop a new timer goes to: the caller's, if it is a worker of the
@@ -135,20 +144,35 @@ void timeout_scope::reschedule(std::optional<clock::time_point> when) {
     timer_handle old;
     detail::callback_node* node = nullptr;
     detail::loop_core* where = nullptr;
-    {
-        std::lock_guard guard(s.lock);
-        switch (s.at) {
-            case state_phase::expiring:
-            case state_phase::expired: throw std::runtime_error("cannot reschedule an expired timeout scope");
-            case state_phase::exited: throw std::runtime_error("cannot reschedule a timeout scope that was left");
-            case state_phase::created: s.when = when; return;  // armed when run() enters
-            case state_phase::entered: break;
+    std::uint64_t armed = 0;
+    try {
+        {
+            std::lock_guard guard(s.lock);
+            switch (s.at) {
+                case state_phase::expiring:
+                case state_phase::expired: throw std::runtime_error("cannot reschedule an expired timeout scope");
+                case state_phase::exited: throw std::runtime_error("cannot reschedule a timeout scope that was left");
+                case state_phase::created: s.when = when; return;  // armed when run() enters
+                case state_phase::entered: break;
+            }
+            s.when = when;
+            node = s.rearm_locked(old);
+            armed = s.armed;
+            where = s.timer_loop();
         }
-        s.when = when;
-        node = s.rearm_locked(old);
-        where = s.timer_loop();
+        if (node) detail::add_timer(where, node);
+    } catch (const std::bad_alloc&) {
+        // The old timer is cancelled and the new one could not be armed:
+        // the scope goes on without a deadline, which when() says. Its
+        // handle of the new timer goes too (the timer holds the state).
+        timer_handle unarmed;
+        std::lock_guard guard(s.lock);
+        if (s.armed == armed || !node) {  // not rearmed by another reschedule meanwhile
+            s.disarm_locked(unarmed);
+            s.when = std::nullopt;
+        }
+        throw;
     }
-    if (node) detail::add_timer(where, node);
 }
 
 void timeout_scope::enter() {
@@ -157,16 +181,21 @@ void timeout_scope::enter() {
     if (!t) throw std::runtime_error("a timeout scope must run inside a corio task");
     timer_handle old;
     detail::callback_node* node = nullptr;
-    {
-        std::lock_guard guard(s.lock);
-        if (s.at != state_phase::created) throw std::runtime_error("a timeout scope runs only once");
-        s.at = state_phase::entered;
-        s.task = t;
-        s.loop = detail::tl_core;
-        s.cancelling_on_entry = detail::cancelling(t);
-        node = s.rearm_locked(old);
+    try {
+        {
+            std::lock_guard guard(s.lock);
+            if (s.at != state_phase::created) throw std::runtime_error("a timeout scope runs only once");
+            s.at = state_phase::entered;
+            s.task = t;
+            s.loop = detail::tl_core;
+            s.cancelling_on_entry = detail::cancelling(t);
+            node = s.rearm_locked(old);
+        }
+        if (node) detail::add_timer(s.loop, node);
+    } catch (const std::bad_alloc&) {
+        abandon();  // left at once; it drops the state's handle of the timer, which holds the state
+        throw;
     }
-    if (node) detail::add_timer(s.loop, node);
 }
 
 std::exception_ptr timeout_scope::exit(std::exception_ptr failure) noexcept {
@@ -176,10 +205,7 @@ std::exception_ptr timeout_scope::exit(std::exception_ptr failure) noexcept {
     bool was_expiring;
     {
         std::lock_guard guard(s.lock);
-        s.timer.cancel();
-        old = std::move(s.timer);
-        s.timer = timer_handle();
-        ++s.armed;
+        s.disarm_locked(old);
         t = s.task;
         s.task = nullptr;
         was_expiring = s.at == state_phase::expiring;
@@ -207,10 +233,7 @@ void timeout_scope::abandon() noexcept {
     timer_handle old;
     std::lock_guard guard(s.lock);
     if (s.at != state_phase::entered && s.at != state_phase::expiring) return;
-    s.timer.cancel();
-    old = std::move(s.timer);
-    s.timer = timer_handle();
-    ++s.armed;
+    s.disarm_locked(old);
     s.task = nullptr;
     s.at = state_phase::exited;
 }

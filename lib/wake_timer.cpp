@@ -13,13 +13,10 @@ callback_node* add_wake_timer(clock::time_point when, std::uint32_t gen) {
         // Two references: the timer heap's and the caller's.
         timer = make_callback(wake_at_generation{task_ref(t, true), gen}, 2);
         timer->when = when;
-        add_timer(tl_core, timer);  // takes the heap's reference only once pushed
+        add_timer(tl_core, timer);  // drops the heap's reference if it fails
         return timer;
     } catch (...) {
-        if (timer) {
-            timer->release();
-            timer->release();
-        }
+        if (timer) timer->release();  // ours
         if (disarm_wait(t, gen)) throw;
         return nullptr;
     }

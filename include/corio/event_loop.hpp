@@ -65,6 +65,9 @@ void run_until_done(loop_core* loop, completion& c);
 /// Throws std::runtime_error if `loop` cannot be run from this thread now
 /// (closed, already running, another loop running here).
 void check_can_run(loop_core* loop);
+/// Hands `node` and one of its references to `loop`'s timers. Out of
+/// memory, that reference is dropped before the exception leaves, so the
+/// caller frees the node by dropping its own.
 void add_timer(loop_core* loop, callback_node* node);
 /// Debug mode: reports `operation` called from a thread that does not run
 /// `loop` while it runs (lib/debug_mode.cpp).

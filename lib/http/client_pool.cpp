@@ -4,6 +4,7 @@
 
 #include <any>
 #include <cerrno>
+#include <new>
 #include <utility>
 
 namespace corio::http::detail {
@@ -56,15 +57,17 @@ std::optional<stream_pair> connection_pool::try_acquire(const origin& o) {
     return found;
 }
 
-void connection_pool::release(const origin& o, stream_pair c) {
-    {
+void connection_pool::release(const origin& o, stream_pair c) noexcept {
+    try {
         const std::lock_guard guard(mutex_);
         auto& queue = idle_[o];
         if (!closed_ && queue.size() < max_idle_per_origin) {
-            queue.push_back(idle_connection{std::move(c), std::chrono::steady_clock::now()});
+            // In place: should the deque fail to grow, `c` is untouched.
+            queue.emplace_back(std::move(c), std::chrono::steady_clock::now());
             return;
         }
         if (queue.empty()) idle_.erase(o);
+    } catch (const std::bad_alloc&) {  // no room to keep it: closed like one over the limit
     }
     c.writer.close();
 }

@@ -52,8 +52,8 @@ public:
     /// Connections found closed by the server, or too old, are closed here.
     std::optional<stream_pair> try_acquire(const origin& o);
     /// Keeps `c` for the next request to `o`; closes it instead when the
-    /// pool is closed or full.
-    void release(const origin& o, stream_pair c);
+    /// pool is closed or full, or has no memory left to keep it.
+    void release(const origin& o, stream_pair c) noexcept;
     /// Closes every idle connection and refuses later releases; returns the
     /// closed connections' writers so that the caller can wait_closed() them.
     std::vector<stream_writer> close_all();
@@ -61,6 +61,7 @@ public:
 
 private:
     struct idle_connection {
+        idle_connection(stream_pair&& s, std::chrono::steady_clock::time_point t) : streams(std::move(s)), since(t) {}
         stream_pair streams;
         std::chrono::steady_clock::time_point since;
     };
