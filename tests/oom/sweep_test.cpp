@@ -2,13 +2,16 @@
 // again, the first allocation through operator new on the loop's thread
 // failing in the first run, the second in the second, and so on, until a
 // run makes no allocation that fails. Every run must end with the
-// scenario's own outcome or with std::bad_alloc out of it, leave the main
+// scenario's own outcome or with std::bad_alloc out of it (or a stream's
+// asio::error::no_memory), leave the main
 // task with no wait armed, and leak nothing (LSan, in the ASan build,
 // checks after each run); a run that crashes, hangs or trips a sanitizer
 // fails the test.
 // CORIO_OOM_SWEEP_LOG=1 prints each run's number, CORIO_OOM_BACKTRACE=1
 // where each injected failure happened.
 #include <catch2/catch.hpp>
+
+#include <asio/error.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +21,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -75,6 +79,11 @@ std::vector<sweep_run> sweep(Scenario scenario) {
                 co_await scenario();
                 r.finished = true;
             } catch (const std::bad_alloc&) {
+                r.bad_alloc = true;
+            } catch (const std::system_error& e) {
+                // A stream whose write could not start for want of memory
+                // failed with this error (README, Out of memory).
+                if (e.code() != asio::error::no_memory) throw;
                 r.bad_alloc = true;
             }
             failed = !corio_oom::cancel_pending_failure();
@@ -267,5 +276,29 @@ TEST_CASE("out of memory at each allocation of an HTTP request to corio's server
         co_await runner.cleanup();
         if (failure) std::rethrow_exception(failure);
         if (!answered) throw std::logic_error("no answer after the server's failure");
+    }));
+}
+
+TEST_CASE("out of memory at each allocation of a subprocess's communicate", "[oom][subprocess]") {
+    check(sweep([]() -> corio::task<void> {
+        std::vector<std::string> argv{"cat"};
+        auto p = co_await corio::create_subprocess_exec(
+            std::move(argv), corio::subprocess_options{.stdin_ = corio::pipe, .stdout_ = corio::pipe});
+        std::exception_ptr failure;
+        try {
+            auto [out, err] = co_await p.communicate(std::string(100, 'c'));
+            if (out != std::string(100, 'c')) throw std::logic_error("cat's output");
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) {  // no zombie left behind: the child is ended and reaped
+            try {
+                p.kill();
+            } catch (const std::system_error&) {  // it has exited already (asyncio's ProcessLookupError)
+            }
+            co_await p.wait();
+            std::rethrow_exception(failure);
+        }
+        if (co_await p.wait() != 0) throw std::logic_error("cat's exit code");
     }));
 }
