@@ -81,13 +81,10 @@ struct timeout_state {
             }
             void operator()() const noexcept { state->on_timer(generation); }
         };
-        callback_node* node;
-        try {
-            node = make_callback(fire(this, armed), 2);  // the timer heap's reference and ours
-        } catch (...) {
-            refs.fetch_sub(1, std::memory_order_relaxed);  // the callback's, never made
-            throw;
-        }
+        // Out of memory for the node, the `fire` given to make_callback is
+        // destroyed unmoved (a new-expression allocates before it evaluates
+        // its initializer) and gives the callback's reference back itself.
+        callback_node* const node = make_callback(fire(this, armed), 2);  // the timer heap's reference and ours
         node->when = *when;
         timer = timer_handle(node, std::adopt_lock);
         return node;

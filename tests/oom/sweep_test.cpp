@@ -6,7 +6,8 @@
 // asio::error::no_memory), leave the main
 // task with no wait armed, and leak nothing (LSan, in the ASan build,
 // checks after each run); a run that crashes, hangs or trips a sanitizer
-// fails the test.
+// fails the test. Each scenario is swept twice: with the frame allocator's
+// free lists as they are, and with them held elsewhere (frame_source).
 // CORIO_OOM_SWEEP_LOG=1 prints each run's number, CORIO_OOM_BACKTRACE=1
 // where each injected failure happened.
 #include <catch2/catch.hpp>
@@ -20,6 +21,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -36,6 +38,7 @@
 #endif
 
 #include "corio/corio.hpp"
+#include "corio/detail/frame_allocator.hpp"
 #include "corio/http.hpp"
 #include "echo_lines.hpp"
 #include "failing_new.hpp"
@@ -64,16 +67,40 @@ struct sweep_run {
     corio_oom::after_failure after;
 };
 
+/// Where the scenario's coroutine frames and callback nodes come from: the
+/// frame allocator's free lists, as they are after the runs before (most
+/// never reach operator new, so they never fail), or operator new, each
+/// class's free frames being held elsewhere for the run (the first frame
+/// of each size then can fail).
+enum class frame_source { cached, fresh };
+
+/// Holds every free frame of every class the frame allocator recycles.
+class all_frame_classes_drained {
+public:
+    all_frame_classes_drained() {
+        // The classes recycled: frames up to 1 KiB, in steps of one block
+        // (lib/frame_allocator.cpp).
+        const std::size_t step = corio::detail::frame_block_size(1);
+        for (std::size_t size = step; size <= 1024; size += step)
+            held_.push_back(std::make_unique<corio_oom::frame_class_drained>(size));
+    }
+
+private:
+    std::vector<std::unique_ptr<corio_oom::frame_class_drained>> held_;
+};
+
 /// Sweeps `scenario`, a callable returning a task<void>, and returns one
 /// entry per run (the last one the run in which nothing failed).
 template <class Scenario>
-std::vector<sweep_run> sweep(Scenario scenario) {
+std::vector<sweep_run> sweep_from(frame_source frames, Scenario& scenario) {
     std::vector<sweep_run> runs;
     for (std::size_t skip = 0; skip < 500; ++skip) {
         sweep_run r;
         if (std::getenv("CORIO_OOM_SWEEP_LOG")) std::fprintf(stderr, "corio_oom: run %zu\n", skip);
         bool failed = false;
         corio_test::run_in(corio_test::standalone, [&]() -> corio::task<void> {
+            std::optional<all_frame_classes_drained> drained;
+            if (frames == frame_source::fresh) drained.emplace();
             corio_oom::fail_allocation({.skip = skip});
             try {
                 co_await scenario();
@@ -89,22 +116,32 @@ std::vector<sweep_run> sweep(Scenario scenario) {
             failed = !corio_oom::cancel_pending_failure();
             co_await corio_oom::check_not_left_armed(r.after);
         });
-        runs.push_back(r);
         r.leaked = leak_found();
+        runs.push_back(r);
         if (!failed) break;
     }
     return runs;
 }
 
-void check(const std::vector<sweep_run>& runs) {
-    REQUIRE(runs.size() >= 2);
-    CHECK(runs.back().finished);
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-        INFO("run " << i << " of " << runs.size());
-        CHECK(runs[i].finished != runs[i].bad_alloc);
-        CHECK_FALSE(runs[i].leaked);
-        CHECK(runs[i].after.cancel_seen);
-        CHECK(runs[i].after.sleep_of_20ms >= 20ms);
+/// Both sweeps of `scenario`: frames cached, then fresh.
+template <class Scenario>
+std::vector<std::vector<sweep_run>> sweep(Scenario scenario) {
+    return {sweep_from(frame_source::cached, scenario), sweep_from(frame_source::fresh, scenario)};
+}
+
+void check(const std::vector<std::vector<sweep_run>>& sweeps) {
+    for (std::size_t s = 0; s < sweeps.size(); ++s) {
+        const std::vector<sweep_run>& runs = sweeps[s];
+        INFO((s == 0 ? "frames cached" : "fresh frames"));
+        REQUIRE(runs.size() >= 2);
+        CHECK(runs.back().finished);
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            INFO("run " << i << " of " << runs.size());
+            CHECK(runs[i].finished != runs[i].bad_alloc);
+            CHECK_FALSE(runs[i].leaked);
+            CHECK(runs[i].after.cancel_seen);
+            CHECK(runs[i].after.sleep_of_20ms >= 20ms);
+        }
     }
 }
 
@@ -300,5 +337,61 @@ TEST_CASE("out of memory at each allocation of a subprocess's communicate", "[oo
             std::rethrow_exception(failure);
         }
         if (co_await p.wait() != 0) throw std::logic_error("cat's exit code");
+    }));
+}
+
+TEST_CASE("out of memory at each allocation of a barrier, a semaphore, a condition and an event",
+          "[oom][barrier][semaphore][condition]") {
+    check(sweep([]() -> corio::task<void> {
+        corio::barrier b(2);
+        corio::semaphore s(1);
+        corio::condition c;
+        corio::event e;
+        int turns = 0;
+        const auto side = [](corio::barrier& b, corio::semaphore& s, corio::condition& c, corio::event& e,
+                             int& turns, bool first) -> corio::task<void> {
+            for (int round = 0; round < 2; ++round) {
+                (void)co_await b.wait();
+                {
+                    auto permit = co_await s.scoped();
+                    co_await corio::sleep(0ms);  // the other side finds the permit taken
+                }
+                co_await c.acquire();
+                ++turns;
+                c.notify_all();
+                while (turns < 2 * (round + 1)) (void)co_await c.wait();
+                c.release();
+            }
+            if (first) e.set();
+            else co_await e.wait();
+        };
+        co_await corio::gather(side(b, s, c, e, turns, true), side(b, s, c, e, turns, false));
+        if (turns != 4) throw std::logic_error("the sides' turns");
+    }));
+}
+
+namespace {
+
+corio::async_generator<int> counting_to(int n) {
+    for (int i = 1; i <= n; ++i) {
+        co_await corio::sleep(0ms);
+        co_yield i;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation of an async generator, as_completed and shield",
+          "[oom][async_generator][wait]") {
+    check(sweep([]() -> corio::task<void> {
+        int sum = 0;
+        auto g = counting_to(4);
+        while (std::optional<int> v = co_await g.next()) sum += *v;
+        std::vector<corio::task_handle<int>> hs;
+        hs.push_back(corio::create_task(value_after(10, 2ms)));
+        hs.push_back(corio::create_task(value_after(20, 0ms)));
+        for (auto f : corio::as_completed(hs)) sum += co_await f;
+        sum += co_await corio::shield(corio::create_task(value_after(30, 1ms)));
+        if (sum != 10 + 30 + 30) throw std::logic_error("the values");
     }));
 }
