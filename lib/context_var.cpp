@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 
 #include "context.hpp"
 #include "context_map.hpp"
@@ -76,10 +77,10 @@ std::shared_ptr<const void> context_set(std::uint64_t var, std::shared_ptr<const
     if (current && current->refs.load(std::memory_order_acquire) == 1) {
         put(*current, var, std::move(value));
     } else {
-        auto* copy = new context_map;
+        auto copy = std::make_unique<context_map>();  // freed if the copy or the put runs out of memory
         if (current) copy->entries = current->entries;
         put(*copy, var, std::move(value));
-        slot = copy;
+        slot = copy.release();
         if (current) release_context(current);
     }
     if (slot->entries.empty()) release_context(std::exchange(slot, nullptr));  // empty is null: spawns copy nothing

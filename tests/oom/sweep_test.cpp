@@ -307,7 +307,10 @@ TEST_CASE("out of memory at each allocation of HTTP requests to corio's server",
             co_return http::response{.text = std::string(40, 'h')};
         });
         app.router().post("/items/{id}", [](http::request& req) -> corio::task<http::response> {
-            co_return http::response{.text = req.match_info().at("id") + ":" + co_await req.text()};
+            // Awaited first: GCC 12 miscompiles a co_await inside a braced
+            // initializer (the string it made was freed before its use).
+            const std::string body = co_await req.text();
+            co_return http::response{.text = req.match_info().at("id") + ":" + body};
         });
         app.add_middleware([](http::request& req, const http::handler& next) -> corio::task<http::response> {
             http::response r = co_await next(req);
@@ -417,5 +420,38 @@ TEST_CASE("out of memory at each allocation of an async generator, as_completed 
         for (auto f : corio::as_completed(hs)) sum += co_await f;
         sum += co_await corio::shield(corio::create_task(value_after(30, 1ms)));
         if (sum != 10 + 30 + 30) throw std::logic_error("the values");
+    }));
+}
+
+TEST_CASE("out of memory at each allocation of queues that shut down, context variables and gather_settled",
+          "[oom][queue][context_var]") {
+    check(sweep([]() -> corio::task<void> {
+        static corio::context_var<std::string> who("who", "nobody");
+        who.set(std::string(40, 'w'));  // each child starts with a copy of this context
+        corio::priority_queue<int> q(2);
+        // Each side shuts the queue down as it ends, however it ends, so a
+        // side that ran out of memory leaves the other none to wait for.
+        struct shut_down_at_end {
+            corio::priority_queue<int>& q;
+            ~shut_down_at_end() { q.shutdown(); }
+        };
+        const auto producer = [](corio::priority_queue<int>& q) -> corio::task<int> {
+            const shut_down_at_end at_end{q};
+            for (int i = 3; i > 0; --i) co_await q.put(i);
+            co_return static_cast<int>(who.get().size());
+        };
+        const auto consumer = [](corio::priority_queue<int>& q) -> corio::task<int> {
+            const shut_down_at_end at_end{q};
+            int sum = 0;
+            try {
+                for (;;) sum += co_await q.get();
+            } catch (const corio::queue_shut_down&) {
+            }
+            co_return sum;
+        };
+        auto [produced, consumed] = co_await corio::gather_settled(producer(q), consumer(q));
+        if (!produced) std::rethrow_exception(produced.error());
+        if (!consumed) std::rethrow_exception(consumed.error());
+        if (produced.value() != 40 || consumed.value() != 6) throw std::logic_error("the queue's items or the context");
     }));
 }
