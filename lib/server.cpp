@@ -233,13 +233,27 @@ task<server> listen(client_connected handler, std::string host, unsigned short p
         if (at.port() == 0) at.port(listeners.back().acceptor.local_endpoint().port());
     }
     state->port = at.port();
-    for (std::size_t i = 0; i < loops.size(); ++i) {
-        const auto ep = listeners[i].acceptor.local_endpoint();
+    for (const detail::listener& l : listeners) {
+        const auto ep = l.acceptor.local_endpoint();
         state->endpoints.push_back(ep.address().to_string() + ":" + std::to_string(ep.port()));
-        auto accept = loops[i]->owner->create_task(detail::accept_loop(detail::live_guard(state), std::move(listeners[i])),
-                                                   task_options{.name = "accept", .pinned = true});
+    }
+    {
         std::lock_guard guard(state->mutex);
-        state->acceptors.push_back(std::move(accept));
+        state->acceptors.reserve(loops.size());  // a task started is always recorded
+    }
+    try {
+        for (std::size_t i = 0; i < loops.size(); ++i) {
+            auto accept = loops[i]->owner->create_task(
+                detail::accept_loop(detail::live_guard(state), std::move(listeners[i])),
+                task_options{.name = "accept", .pinned = true});
+            std::lock_guard guard(state->mutex);
+            state->acceptors.push_back(std::move(accept));
+        }
+    } catch (...) {
+        // Out of memory for the next accept task: the ones started stop
+        // (each holds the state, which holds its handle, until close()).
+        state->close();
+        throw;
     }
     co_return server(state);
 }

@@ -2,9 +2,9 @@
 // (connection.hpp).
 #include "corio/streams.hpp"
 
+#include <asio/bind_allocator.hpp>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/bind_allocator.hpp>
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/ssl/host_name_verification.hpp>
