@@ -3,13 +3,13 @@
 // failing in the first run, the second in the second, and so on, until a
 // run makes no allocation that fails. Every run must end with the
 // scenario's own outcome or with std::bad_alloc out of it (or a stream's
-// asio::error::no_memory), leave the main
-// task with no wait armed, and leak nothing (LSan, in the ASan build,
-// checks after each run); a run that crashes, hangs or trips a sanitizer
-// fails the test. Each scenario is swept twice: with the frame allocator's
-// free lists as they are, and with them held elsewhere (frame_source).
-// CORIO_OOM_SWEEP_LOG=1 prints each run's number, CORIO_OOM_BACKTRACE=1
-// where each injected failure happened.
+// asio::error::no_memory), leave the main task with no wait armed, and
+// leak nothing (LSan, in the ASan build, checks after each run); a run
+// that crashes, hangs or trips a sanitizer fails the test. Each scenario
+// is swept twice: with the frame allocator's free lists as they are, and
+// with them held elsewhere (frame_source). CORIO_OOM_SWEEP_LOG=1 prints
+// each run's number, CORIO_OOM_BACKTRACE=1 where each injected failure
+// happened.
 #include <catch2/catch.hpp>
 
 #include <asio/error.hpp>
