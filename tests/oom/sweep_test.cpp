@@ -227,6 +227,16 @@ TEST_CASE("out of memory at each allocation of to_thread and wait", "[oom][execu
 
 namespace {
 
+/// A flag the running loop's exception handler sets from now on: the
+/// server's side reported a failure. Shared: the loop may report one after
+/// the scenario's frame is gone.
+std::shared_ptr<bool> flag_reported_failures() {
+    auto reported = std::make_shared<bool>(false);
+    corio::get_running_loop().set_exception_handler(
+        [reported](corio::event_loop&, const corio::exception_context&) { *reported = true; });
+    return reported;
+}
+
 /// Two lines there and back on a new connection; false if the server's
 /// side ended the connection first.
 corio::task<bool> echo_two_lines(unsigned short port) {
@@ -250,10 +260,7 @@ TEST_CASE("out of memory at each allocation of a stream round trip", "[oom][stre
     // connection ends; the listener must go on, so a second connection
     // after such a failure gets its lines back.
     check(sweep([]() -> corio::task<void> {
-        // Shared: the loop may report a failure after this frame is gone.
-        auto server_failed = std::make_shared<bool>(false);
-        corio::get_running_loop().set_exception_handler(
-            [server_failed](corio::event_loop&, const corio::exception_context&) { *server_failed = true; });
+        const auto server_failed = flag_reported_failures();
         corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
         bool echoed = false;
         try {
@@ -299,9 +306,7 @@ TEST_CASE("out of memory at each allocation of HTTP requests to corio's server",
     // server; requests that the server's side fails (500, or a connection
     // ended) are asked again on a new connection, and must be answered.
     check(sweep([]() -> corio::task<void> {
-        auto server_failed = std::make_shared<bool>(false);
-        corio::get_running_loop().set_exception_handler(
-            [server_failed](corio::event_loop&, const corio::exception_context&) { *server_failed = true; });
+        const auto server_failed = flag_reported_failures();
         http::application app;
         app.router().get("/", [](http::request&) -> corio::task<http::response> {
             co_return http::response{.text = std::string(40, 'h')};
