@@ -87,10 +87,12 @@ gather_value_t<T> take_value(task_handle<T>& h) {
     }
 }
 
+/// The child's outcome, its exception taken out of it as join_all takes a
+/// failure (lib/combinators.cpp, take_failure says why).
 template <class T>
 outcome<gather_value_t<T>> take_outcome(task_handle<T>& h) {
     if (h.cancelled()) return std::make_exception_ptr(cancelled_error());
-    if (auto e = h.exception()) return e;
+    if (std::exception_ptr& e = h.header()->exception) return std::move(e);
     return take_value(h);
 }
 
