@@ -26,6 +26,9 @@ constexpr unsigned max_lifo_streak = 3;
 /// (park_until_work). Far longer than a store takes to leave a core's
 /// store buffer; short enough that a spawn it missed waits no longer.
 constexpr auto park_recheck_delay = std::chrono::milliseconds(1);
+/// How soon a loop whose timer heap could not take the timers other
+/// threads added tries again (out of memory: they wait, none is lost).
+constexpr auto timer_merge_retry_delay = std::chrono::milliseconds(1);
 }  // namespace
 
 loop_core::loop_core(scheduler& s, std::size_t i, std::unique_ptr<scheduler> owned)
@@ -40,7 +43,7 @@ loop_core::~loop_core() {
     pinned_.drain(drop);
     overflow_.drain(drop);
     for (queue_entry e; (e = inbox_.pop()) != 0;) drop(e);
-    merge_incoming_timers();
+    for (callback_node* n : incoming_timers_) n->release();  // the heap drops its own
 }
 
 // ---- running ---------------------------------------------------------------
@@ -295,15 +298,22 @@ void loop_core::add_timer(callback_node* node) {
 
 // ---- timers ------------------------------------------------------------------
 
-void loop_core::merge_incoming_timers() {
-    if (!has_incoming_timers_.load(std::memory_order_acquire)) return;
-    std::vector<callback_node*> incoming;
-    {
-        std::lock_guard lock(incoming_timers_mutex_);
-        incoming.swap(incoming_timers_);
-        has_incoming_timers_.store(false, std::memory_order_relaxed);
+bool loop_core::merge_incoming_timers() noexcept {
+    if (!has_incoming_timers_.load(std::memory_order_acquire)) return true;
+    // Under the lock, a timer leaves the incoming list only once the heap
+    // holds it: when the heap cannot grow, that timer and those after it
+    // stay for the next merge (park_until_work sleeps briefly then), where
+    // taking the list first would have lost them.
+    std::lock_guard lock(incoming_timers_mutex_);
+    std::size_t merged = 0;
+    try {
+        for (; merged < incoming_timers_.size(); ++merged) timers_.push(incoming_timers_[merged]);
+    } catch (...) {  // the heap's growth: nothing else in push throws
     }
-    for (callback_node* n : incoming) timers_.push(n);
+    incoming_timers_.erase(incoming_timers_.begin(), incoming_timers_.begin() + static_cast<std::ptrdiff_t>(merged));
+    if (!incoming_timers_.empty()) return false;
+    has_incoming_timers_.store(false, std::memory_order_relaxed);
+    return true;
 }
 
 bool loop_core::fire_due_timers() {
@@ -413,7 +423,7 @@ void loop_core::report_io_failure() noexcept {
 }
 
 void loop_core::park_until_work() {
-    merge_incoming_timers();
+    const bool timers_merged = merge_incoming_timers();
     // Frames the depot keeps for the next burst go back to malloc once they
     // have lain unused for a decay period: a sleeper wakes for that as for
     // a timer. While more are owed than one call gives back, look for work
@@ -422,6 +432,7 @@ void loop_core::park_until_work() {
     // loop asks it again only when the time it was told comes, not at
     // every park (spawn_remote's workers park thousands of times a run).
     auto deadline = timers_.next_deadline();
+    if (!timers_merged) deadline = std::min(deadline, std::chrono::steady_clock::now() + timer_merge_retry_delay);
     if (frames_in_depot() != 0) {
         const auto now = depot_clock::now();
         if (now >= next_depot_trim_ || next_depot_trim_ == depot_clock::time_point::max())

@@ -185,7 +185,9 @@ private:
     /// Puts `e` (0: nothing) in the LIFO slot; returns what was there.
     queue_entry exchange_lifo_slot(queue_entry e) noexcept;
     bool fire_due_timers();
-    void merge_incoming_timers();
+    /// Moves the timers other threads added into the heap. False if the
+    /// heap could not grow for them all: those left wait for the next merge.
+    bool merge_incoming_timers() noexcept;
     void park_until_work();
     void move_half_out();
     /// A push that found the local queue full: moves half out, then

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <thread>
 
 #include "corio/corio.hpp"
 #include "failing_new.hpp"
@@ -85,4 +86,29 @@ TEST_CASE("a timeout scope whose timer cannot be added throws bad_alloc and is l
     CHECK(o.bad_alloc);
     CHECK_FALSE(o.work_ran);
     CHECK(o.reschedule_refused);
+}
+
+TEST_CASE("a timer added from another thread that its loop's heap cannot take yet fires once it can",
+          "[event_loop][oom]") {
+    // Another thread's timer waits in the loop's incoming list until the
+    // loop merges it into its heap; the first merge fails here, and the
+    // timer must stay in the list for the next one (it used to be lost,
+    // bad_alloc leaving the loop).
+    bool fired = false;
+    bool failure_unused = false;
+    corio_test::run_in(corio_test::standalone, [&]() -> corio::task<void> {
+        corio::event_loop& loop = corio::get_running_loop();
+        corio::timer_handle later = later_timer();
+        // The loop merges when this task next yields; then its thread's
+        // next allocation of a heap entry fails.
+        std::thread([&] { loop.call_later(10ms, [&fired] { fired = true; }); }).join();
+        corio_oom::fail_allocation({.only_size = first_heap_entry});
+        // Yields, not a sleep: a sleep's timer would go to the heap first.
+        const auto give_up = corio::clock::now() + 10s;
+        while (!fired && corio::clock::now() < give_up) co_await corio::yield();
+        failure_unused = corio_oom::cancel_pending_failure();
+        later.cancel();
+    });
+    REQUIRE_FALSE(failure_unused);
+    CHECK(fired);
 }
