@@ -115,6 +115,10 @@ corio::task<int> holding(counted, int v) {
     co_await corio::yield();
     co_return v;
 }
+corio::task<int> failing_holding(counted, int v) {
+    co_await corio::yield();
+    throw std::runtime_error(std::to_string(v));
+}
 }  // namespace
 
 TEST_CASE("awaiting a handle as an rvalue frees the task at once if the handle held its last reference",
@@ -145,6 +149,38 @@ TEST_CASE("awaiting a handle as an rvalue frees the task at once if the handle h
             CHECK(shared);
             CHECK(counted::alive() == 1);
             CHECK(other.result() == 6);
+        }());
+    }
+    CHECK(counted::alive() == 0);
+}
+
+TEST_CASE("awaiting a failed task's handle as an rvalue frees the task before the catch if the handle held its last reference",
+          "[task_handle][counted]") {
+    counted::reset();
+    {
+        auto loop = corio::new_event_loop();
+        loop->run_until_complete([]() -> corio::task<void> {
+            auto h = corio::create_task(failing_holding(counted(1), 5));
+            try {
+                (void)co_await std::move(h);
+                FAIL("no exception");
+            } catch (const std::runtime_error& e) {
+                CHECK(std::string(e.what()) == "5");
+                CHECK(!h);  // its reference went with the task
+                CHECK(counted::alive() == 0);
+            }
+
+            // Another handle still refers to it: it still has the exception.
+            auto shared = corio::create_task(failing_holding(counted(2), 6));
+            auto other = shared;
+            try {
+                (void)co_await std::move(shared);
+                FAIL("no exception");
+            } catch (const std::runtime_error&) {
+                CHECK(shared);
+                CHECK(counted::alive() == 1);
+            }
+            CHECK_THROWS_WITH(other.result(), "6");
         }());
     }
     CHECK(counted::alive() == 0);

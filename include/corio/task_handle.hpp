@@ -133,7 +133,8 @@ public:
     /// task instead, and the await goes on until this task ends (asyncio).
     /// Awaited as an rvalue (`co_await std::move(h)`), the result is moved
     /// out, and if the handle holds the task's last reference the task is
-    /// freed at once and `h` left empty: freed while the awaiting task
+    /// freed at once and `h` left empty (a failed one too, before its
+    /// exception is rethrown): freed while the awaiting task
     /// still has it in cache, not when the handle goes
     /// (dropping a million handles after a million awaits was a second,
     /// cache-missing pass over every task). Otherwise `h` keeps it.
@@ -151,7 +152,8 @@ public:
             detail::promise<T>* const p = static_cast<detail::promise<T>*>(awaited_task());
             if (woken_by_cancel() && forwards_cancel()) detail::request_cancel(p);
             detail::throw_if_cancelled();
-            if (p->exception) std::rethrow_exception(p->exception);
+            if (p->exception) [[unlikely]]
+                rethrow_failure(p);
             if constexpr (std::is_void_v<T>) {
                 if constexpr (Move) free_if_last();
             } else if constexpr (std::is_reference_v<T>) {
@@ -177,6 +179,22 @@ public:
             if (t->refs.load(std::memory_order_acquire) != 1) return;
             moved_from_->header_ = nullptr;
             t->self.destroy();
+        }
+
+        /// Rethrows the task's exception. Awaited as an rvalue by the holder
+        /// of the task's last reference, it takes the exception out and
+        /// frees the task first, as free_if_last does with a value. Out of
+        /// line: the awaiting coroutine keeps only a call for its rare path.
+        [[noreturn, gnu::noinline]] void rethrow_failure(detail::promise<T>* p) {
+            if constexpr (Move) {
+                if (p->refs.load(std::memory_order_acquire) == 1) {
+                    std::exception_ptr e = std::move(p->exception);
+                    moved_from_->header_ = nullptr;
+                    p->self.destroy();
+                    std::rethrow_exception(std::move(e));
+                }
+            }
+            std::rethrow_exception(p->exception);
         }
 
         task_handle* moved_from_;  // Move: the handle awaited as an rvalue
