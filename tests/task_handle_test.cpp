@@ -157,32 +157,28 @@ TEST_CASE("awaiting a handle as an rvalue frees the task at once if the handle h
 TEST_CASE("awaiting a failed task's handle as an rvalue frees the task before the catch if the handle held its last reference",
           "[task_handle][counted]") {
     counted::reset();
-    {
-        auto loop = corio::new_event_loop();
-        loop->run_until_complete([]() -> corio::task<void> {
-            auto h = corio::create_task(failing_holding(counted(1), 5));
-            try {
-                (void)co_await std::move(h);
-                FAIL("no exception");
-            } catch (const std::runtime_error& e) {
-                CHECK(std::string(e.what()) == "5");
-                CHECK(!h);  // its reference went with the task
-                CHECK(counted::alive() == 0);
-            }
-
-            // Another handle still refers to it: it still has the exception.
-            auto shared = corio::create_task(failing_holding(counted(2), 6));
-            auto other = shared;
-            try {
-                (void)co_await std::move(shared);
-                FAIL("no exception");
-            } catch (const std::runtime_error&) {
-                CHECK(shared);
-                CHECK(counted::alive() == 1);
-            }
-            CHECK_THROWS_WITH(other.result(), "6");
-        }());
-    }
+    corio_test::run_in(corio_test::standalone, []() -> corio::task<void> {
+        auto h = corio::create_task(failing_holding(counted(1), 5));
+        try {
+            (void)co_await std::move(h);
+            FAIL("no exception");
+        } catch (const std::runtime_error& e) {
+            CHECK(std::string(e.what()) == "5");
+            CHECK(!h);  // its reference went with the task
+            CHECK(counted::alive() == 0);
+        }
+        // Another handle still refers to it: it still has the exception.
+        auto shared = corio::create_task(failing_holding(counted(2), 6));
+        auto other = shared;
+        try {
+            (void)co_await std::move(shared);
+            FAIL("no exception");
+        } catch (const std::runtime_error&) {
+            CHECK(shared);
+            CHECK(counted::alive() == 1);
+        }
+        CHECK_THROWS_WITH(other.result(), "6");
+    });
     CHECK(counted::alive() == 0);
 }
 
