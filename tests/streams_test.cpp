@@ -579,6 +579,9 @@ TEST_CASE("reads cut short by timeouts over and over lose no byte", "[streams][c
     // just as bytes arrive. The bytes a cancelled read took off the socket
     // must stay in the stream for the next read. Over TLS too: there a read
     // is a composed operation, records decrypted into the engine's buffer.
+    // The server stops at each phase's end until the client has timed out
+    // there (it says so with a byte), so timeouts happen whatever the
+    // timing; within a phase they race with arrivals.
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     const bool over_tls = GENERATE(false, true);
     std::optional<tls_contexts> tls;
@@ -586,6 +589,7 @@ TEST_CASE("reads cut short by timeouts over and over lose no byte", "[streams][c
     asio::ssl::context* const server_ssl = over_tls ? &tls->server : nullptr;
     asio::ssl::context* const client_ssl = over_tls ? &tls->client : nullptr;
     constexpr std::size_t total = 4 * 1024 * 1024;
+    constexpr std::size_t phase = 1024 * 1024;
     const std::string sent = [] {
         std::string s(total, '\0');
         for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
@@ -594,19 +598,22 @@ TEST_CASE("reads cut short by timeouts over and over lose no byte", "[streams][c
     struct outcome {
         std::string got;
         int timeouts = 0;
+        std::size_t phases_ended = 0;
     };
     const outcome r = corio_test::run_in(mode, [&sent, server_ssl, client_ssl]() -> corio::task<outcome> {
         corio::server srv = co_await corio::start_server(
-            [&sent](corio::stream_reader, corio::stream_writer w) -> corio::task<void> {
+            [&sent](corio::stream_reader r, corio::stream_writer w) -> corio::task<void> {
                 // Pieces of varied size with pauses, so arrivals interleave
                 // with the reader's timeouts.
                 std::size_t off = 0;
                 for (std::size_t i = 0; off < sent.size(); ++i) {
-                    const std::size_t n = std::min<std::size_t>(sent.size() - off, 512 + (i * 977) % 7000);
+                    const std::size_t phase_left = phase - off % phase;
+                    const std::size_t n = std::min<std::size_t>(phase_left, 512 + (i * 977) % 7000);
                     w.write(std::string_view(sent).substr(off, n));
                     co_await w.drain();
                     off += n;
-                    if (i % 3 == 0) co_await corio::sleep(std::chrono::microseconds(i % 50));
+                    if (off % phase == 0 && off < sent.size()) (void)co_await r.readexactly(1);
+                    else if (i % 3 == 0) co_await corio::sleep(std::chrono::microseconds(i % 50));
                 }
                 w.close();
             },
@@ -614,12 +621,20 @@ TEST_CASE("reads cut short by timeouts over and over lose no byte", "[streams][c
         auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = client_ssl});
         outcome out;
         for (std::size_t i = 0;; ++i) {
+            bool timed_out = false;
             try {
                 std::string chunk = co_await corio::timeout(std::chrono::microseconds(5 + i % 60)).run(reader.read(64 * 1024));
                 if (chunk.empty()) break;
                 out.got += chunk;
             } catch (const corio::timeout_error&) {
                 ++out.timeouts;
+                timed_out = true;
+            }
+            const std::size_t phases_read = out.got.size() / phase;
+            if (timed_out && out.got.size() % phase == 0 && phases_read > out.phases_ended && out.got.size() < total) {
+                out.phases_ended = phases_read;  // all of it read, and a read timed out after: the next one
+                writer.write("g");
+                co_await writer.drain();
             }
         }
         writer.close();
