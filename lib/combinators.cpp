@@ -27,19 +27,12 @@ public:
     }
 };
 
-/// What a failed child makes its gather throw: its exception taken out of
-/// it, not copied (nobody else can reach a gather's child). The worker
-/// that last polled the child may free its frame after the gather's
-/// awaiter has caught the exception; were the frame to hold a reference,
-/// that worker could free the exception object, ordered after the catch
-/// only by libstdc++'s reference count, which ThreadSanitizer cannot see
-/// (uninstrumented): a false report. Taken, the object dies with its
-/// last catch.
+}  // namespace
+
 std::exception_ptr take_failure(task_header* t) {
     if (t->status() == completion_status::cancelled) return std::make_exception_ptr(cancelled_error());
     return std::move(t->exception);
 }
-}  // namespace
 
 task<std::exception_ptr> join_all(const spawned_children& spawned, bool fail_fast) {
     const std::vector<task_header*>& children = spawned.headers;

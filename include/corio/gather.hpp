@@ -51,6 +51,16 @@ struct spawned_children {
     std::exception_ptr failure;  // of the first spawn that failed
 };
 
+/// What a failed (cancelled or raising) child of a gather makes it throw or
+/// report: its exception taken out of it, not copied (nobody else can
+/// reach a gather's child). The worker that last polled the child may free
+/// its frame after the gather's awaiter has caught the exception; were the
+/// frame to hold a reference, that worker could free the exception object,
+/// ordered after the catch only by libstdc++'s reference count, which
+/// ThreadSanitizer cannot see (uninstrumented): a false report. Taken, the
+/// object dies with its last catch.
+std::exception_ptr take_failure(task_header* t);
+
 /// Awaits every child in `children` (read when first awaited). The
 /// awaiting task's cancellation cancels them, and with `fail_fast` so does
 /// the first failure, as does a failed spawn or running out of memory
@@ -87,12 +97,9 @@ gather_value_t<T> take_value(task_handle<T>& h) {
     }
 }
 
-/// The child's outcome, its exception taken out of it as join_all takes a
-/// failure (lib/combinators.cpp, take_failure says why).
 template <class T>
 outcome<gather_value_t<T>> take_outcome(task_handle<T>& h) {
-    if (h.cancelled()) return std::make_exception_ptr(cancelled_error());
-    if (std::exception_ptr& e = h.header()->exception) return std::move(e);
+    if (h.cancelled() || h.header()->exception) return take_failure(h.header());
     return take_value(h);
 }
 

@@ -181,20 +181,13 @@ public:
             t->self.destroy();
         }
 
-        /// Rethrows the task's exception. Awaited as an rvalue by the holder
-        /// of the task's last reference, it takes the exception out and
-        /// frees the task first, as free_if_last does with a value. Out of
-        /// line: the awaiting coroutine keeps only a call for its rare path.
+        /// Rethrows the task's exception, freeing the task first as
+        /// free_if_last does after taking a value. Out of line: the
+        /// awaiting coroutine keeps only a call for its rare path.
         [[noreturn, gnu::noinline]] void rethrow_failure(detail::promise<T>* p) {
-            if constexpr (Move) {
-                if (p->refs.load(std::memory_order_acquire) == 1) {
-                    std::exception_ptr e = std::move(p->exception);
-                    moved_from_->header_ = nullptr;
-                    p->self.destroy();
-                    std::rethrow_exception(std::move(e));
-                }
-            }
-            std::rethrow_exception(p->exception);
+            std::exception_ptr e = p->exception;
+            if constexpr (Move) free_if_last();
+            std::rethrow_exception(std::move(e));
         }
 
         task_handle* moved_from_;  // Move: the handle awaited as an rvalue
