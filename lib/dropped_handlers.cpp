@@ -4,7 +4,7 @@
 namespace corio::detail {
 
 namespace {
-thread_local bool tl_dropped_handler_ends_operation = false;
+thread_local bool tl_dropped_handler_ends_operation = true;
 }
 
 dropped_handler_scope::dropped_handler_scope(bool ends_operation) noexcept

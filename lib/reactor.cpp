@@ -29,14 +29,16 @@ struct reactor::io_holder {
 reactor::reactor() : holder_(std::make_unique<io_holder>()), io_(&holder_->io) {}
 
 reactor::~reactor() {
-    // Pending operations' handlers are destroyed, not run (Asio's rule);
-    // the loop's tasks are finished before its reactor goes.
+    // Pending operations' handlers are destroyed, not run (Asio's rule),
+    // and must wake nothing: the loop's tasks are finished before its
+    // reactor goes.
+    const dropped_handler_scope teardown_wakes_nobody(false);
     holder_->guard.reset();
+    holder_.reset();
 }
 
 void reactor::poll() {
     if (io_->stopped()) io_->restart();  // a late stop() from an unpark
-    const dropped_handler_scope ends_operation(true);
     io_->poll();
 }
 
@@ -58,7 +60,6 @@ reactor::park_end reactor::park(time_point deadline) {
     std::size_t handlers_run = 0;
     std::exception_ptr failure;
     try {
-        const dropped_handler_scope ends_operation(true);
         handlers_run = deadline == time_point::max() ? io_->run_one() : io_->run_one_until(deadline);
     } catch (...) {
         failure = std::current_exception();  // passed on once this park has ended

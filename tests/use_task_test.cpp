@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <atomic>
@@ -175,6 +177,68 @@ TEST_CASE("an operation whose handler Asio drops uncalled ends in an error and t
     CHECK(r.aborted);
     CHECK(r.reported);
     CHECK(r.timer_after);
+}
+
+namespace {
+
+/// Awaits a post through `io`, a user's own io_context: true when it ends
+/// in operation_aborted, false when it completes.
+corio::task<bool> aborted_post(asio::io_context& io) {
+    try {
+        co_await asio::post(io, corio::use_task);
+    } catch (const std::system_error& e) {
+        co_return e.code() == asio::error::operation_aborted;
+    }
+    co_return false;
+}
+
+}  // namespace
+
+TEST_CASE("an operation on a user's io_context destroyed before it starts ends in operation_aborted", "[use_task]") {
+    auto loop = corio::new_event_loop();
+    const bool aborted = loop->run_until_complete([]() -> corio::task<bool> {
+        auto io = std::make_unique<asio::io_context>();
+        auto waiter = corio::create_task(aborted_post(*io));
+        co_await corio::yield();  // the waiter posts its start to `io` and waits
+        io.reset();               // nobody ran `io`: the start is destroyed uncalled
+        co_return co_await waiter;
+    }());
+    REQUIRE(aborted);
+}
+
+TEST_CASE("an operation whose completion a user's io_context drops at its end ends in operation_aborted",
+          "[use_task]") {
+    corio::runtime rt({.workers = 2});
+    auto io = std::make_unique<asio::io_context>();
+    auto waiter = rt.create_task(aborted_post(*io));
+    {
+        auto work = asio::make_work_guard(*io);
+        // Blocks until the waiter's start arrives, and runs it: the post's
+        // completion is then queued in `io`...
+        REQUIRE(io->run_one() == 1);
+    }
+    io.reset();  // ...and destroyed uncalled, on this thread, outside the runtime
+    REQUIRE(rt.run_until_complete(waiter));
+}
+
+TEST_CASE("a task cancelled while its operation's io_context goes away ends cancelled", "[use_task][cancel]") {
+    auto loop = corio::new_event_loop();
+    const bool cancelled = loop->run_until_complete([]() -> corio::task<bool> {
+        auto io = std::make_unique<asio::io_context>();
+        auto waiter = corio::create_task(aborted_post(*io));
+        co_await corio::yield();  // the waiter posts its start to `io`
+        io->run_one();            // the start runs: the completion is queued
+        waiter.cancel();
+        co_await corio::yield();  // the waiter posts the cancellation to `io`
+        io.reset();               // the completion and the cancellation are destroyed uncalled
+        try {
+            co_await waiter;
+        } catch (const corio::cancelled_error&) {
+            co_return true;
+        }
+        co_return false;
+    }());
+    REQUIRE(cancelled);
 }
 
 TEST_CASE("cancel racing with completion: exactly one outcome, never a hang", "[use_task][cancel][stress]") {

@@ -119,6 +119,13 @@ struct io_state {
             wake(task, generation);
         }
     }
+    /// The handler, or the start that would have made it, was destroyed
+    /// uncalled (dropped_handlers.hpp): the operation ends in an error.
+    void drop() noexcept {
+        std::lock_guard guard(lock);
+        dropped = true;
+        finish_part_locked();
+    }
 };
 
 /// The completion handler Asio holds: completes the state on the io
@@ -131,11 +138,7 @@ public:
     io_handler(io_handler&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
     io_handler& operator=(io_handler&&) = delete;
     ~io_handler() {
-        if (state_ && dropped_handler_ends_operation()) {
-            std::lock_guard guard(state_->lock);
-            state_->dropped = true;
-            state_->finish_part_locked();
-        }
+        if (state_ && dropped_handler_ends_operation()) state_->drop();
     }
 
     using cancellation_slot_type = asio::cancellation_slot;
@@ -180,6 +183,27 @@ void launch_io(io_state<Args...>& state, Start& start) noexcept {
     }
 }
 
+/// The operation's start, posted to its io thread. Dropped by Asio
+/// uncalled (its io_context shut down first: dropped_handlers.hpp), it
+/// ends the operation as a dropped handler would, since no handler will
+/// ever exist to end it.
+template <class Start, class... Args>
+class posted_start {
+public:
+    posted_start(io_state<Args...>& state, Start& start) noexcept : state_(&state), start_(&start) {}
+    posted_start(posted_start&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)), start_(other.start_) {}
+    posted_start& operator=(posted_start&&) = delete;
+    ~posted_start() {
+        if (state_ && dropped_handler_ends_operation()) state_->drop();
+    }
+    void operator()() { launch_io(*std::exchange(state_, nullptr), *start_); }
+
+private:
+    io_state<Args...>* state_;
+    Start* start_;
+};
+
 /// Suspends the task and starts the operation: here when this thread owns
 /// the IO object's io_context, else posted there (an IO object is used by
 /// its own loop's thread only, wherever the awaiting task has migrated).
@@ -202,7 +226,8 @@ struct io_start {
             launch_io(state, start);
         } else {
             try {
-                asio::post(executor, [&state = state, &start = start] { launch_io(state, start); });
+                const dropped_handler_scope failed_post_ends_it(false);  // the catch below does
+                asio::post(executor, posted_start<Start, Args...>(state, start));
             } catch (...) {
                 // Out of memory: the wait armed above ends as a failed start
                 // does (a wake-up now, the error at the resume), so nothing
@@ -278,6 +303,33 @@ auto io_executor(const Initiation& init) {
     else return get_running_loop().io_context().get_executor();
 }
 
+/// A terminal cancellation on its way to the operation's io thread.
+/// Dropped by Asio uncalled (dropped_handlers.hpp), it cancels nothing and
+/// counts as done: the operation's own handler, run or dropped, still ends
+/// the wait.
+template <class... Args>
+class posted_cancellation {
+public:
+    explicit posted_cancellation(io_state<Args...>& state) noexcept : state_(&state) {}
+    posted_cancellation(posted_cancellation&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    posted_cancellation& operator=(posted_cancellation&&) = delete;
+    ~posted_cancellation() {
+        if (state_ && dropped_handler_ends_operation()) finish(*state_);
+    }
+    void operator()() {
+        io_state<Args...>& s = *std::exchange(state_, nullptr);
+        s.signal.emit(asio::cancellation_type::terminal);
+        finish(s);
+    }
+
+private:
+    static void finish(io_state<Args...>& s) noexcept {
+        std::lock_guard guard(s.lock);
+        s.finish_part_locked();
+    }
+    io_state<Args...>* state_;
+};
+
 /// Emits a terminal cancellation on the operation's slot, on its io
 /// thread. On an io_context's executor (corio's IO objects use their
 /// loop's) the post takes no memory but what `state` set aside: should it
@@ -286,11 +338,8 @@ auto io_executor(const Initiation& init) {
 /// wrapper of its own, so the io_context's executor is taken out of it.
 template <class... Args, class Executor>
 void post_cancellation(io_state<Args...>& state, const Executor& executor) {
-    auto emit = asio::bind_allocator(reserved_allocator<void>(state.emit_memory), [&state] {
-        state.signal.emit(asio::cancellation_type::terminal);
-        std::lock_guard guard(state.lock);
-        state.finish_part_locked();
-    });
+    const dropped_handler_scope failed_post_ends_nothing(false);  // the caller's catch does
+    auto emit = asio::bind_allocator(reserved_allocator<void>(state.emit_memory), posted_cancellation<Args...>(state));
     if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
         if (const auto* io = executor.template target<asio::io_context::executor_type>()) {
             asio::post(*io, std::move(emit));
@@ -344,7 +393,7 @@ task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArg
     if (state.start_error) std::rethrow_exception(state.start_error);
     if (state.dropped)
         throw std::system_error(asio::error::operation_aborted,
-                                "Asio dropped the operation without completing it (an exception in its completion)");
+                                "Asio dropped the operation without completing it (its io_context shut down, or an exception in its completion)");
     co_return take_io_value(std::move(*state.result));
 }
 

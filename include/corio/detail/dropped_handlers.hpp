@@ -1,15 +1,16 @@
 // What an Asio completion handler of use_task that is destroyed without
 // being called means, which depends on where it happens.
 //
-// Asio destroys a pending operation's handler uncalled in two cases: the
-// io_context shuts down, or an exception (out of memory: an accept that
+// Asio destroys a pending operation's handler uncalled when its
+// io_context shuts down (a user's own io_context destroyed while a task
+// waits on it), or when an exception (out of memory: an accept that
 // cannot register the new socket with epoll, say) unwinds through the
-// operation's completion inside run(). In the second case the awaiting
-// task would wait forever, so a handler dropped while a corio loop runs
-// its io_context's handlers ends its operation with an error. At shutdown
-// nothing may be woken (the loop is going), and while an operation starts
-// the failing start ends it itself with the start's own exception, so
-// there a dropped handler does nothing.
+// operation's completion inside run(). Either way the awaiting task would
+// wait forever, so by default a dropped handler ends its operation with an
+// error. Two places turn that off for their scope: a corio loop's
+// teardown, where nothing may be woken (the loop's tasks are gone and the
+// loop is going), and an operation's start, where the failing start ends
+// the operation itself with the start's own exception.
 #pragma once
 
 namespace corio::detail {
@@ -27,7 +28,8 @@ private:
     bool previous_;
 };
 
-/// Whether a handler dropped on this thread now ends its operation.
+/// Whether a handler dropped on this thread now ends its operation (true
+/// outside any dropped_handler_scope).
 bool dropped_handler_ends_operation() noexcept;
 
 }  // namespace corio::detail
