@@ -221,6 +221,34 @@ TEST_CASE("an operation whose completion a user's io_context drops at its end en
     REQUIRE(rt.run_until_complete(waiter));
 }
 
+TEST_CASE("an operation whose completion throws inside a user's io_context run ends in operation_aborted",
+          "[use_task]") {
+    corio::runtime rt({.workers = 2});
+    asio::io_context io;
+    auto waiter = rt.create_task([](asio::io_context& io) -> corio::task<bool> {
+        try {
+            co_await async_throwing_completion(io, corio::use_task);
+        } catch (const std::system_error& e) {
+            co_return e.code() == asio::error::operation_aborted;
+        }
+        co_return false;
+    }(io));
+    bool run_threw = false;
+    {
+        auto work = asio::make_work_guard(io);
+        try {
+            // Blocks until the waiter has queued the throwing completion
+            // and runs it: the exception drops the handler and comes out
+            // here, on this thread.
+            io.run_one();
+        } catch (const std::runtime_error&) {
+            run_threw = true;
+        }
+    }
+    REQUIRE(run_threw);
+    REQUIRE(rt.run_until_complete(waiter));
+}
+
 TEST_CASE("a task cancelled while its operation's io_context goes away ends cancelled", "[use_task][cancel]") {
     auto loop = corio::new_event_loop();
     const bool cancelled = loop->run_until_complete([]() -> corio::task<bool> {
