@@ -210,13 +210,18 @@ TEST_CASE("an operation whose completion a user's io_context drops at its end en
           "[use_task]") {
     corio::runtime rt({.workers = 2});
     auto io = std::make_unique<asio::io_context>();
-    auto waiter = rt.create_task(aborted_post(*io));
+    const corio::task_options on_loop_1{.pinned = true};
+    auto waiter = rt.loop(1).create_task(aborted_post(*io), on_loop_1);
     {
         auto work = asio::make_work_guard(*io);
         // Blocks until the waiter's start arrives, and runs it: the post's
         // completion is then queued in `io`...
         REQUIRE(io->run_one() == 1);
     }
+    // An io_context may not go while a thread is still inside a post to
+    // it: once a task queued behind the waiter on its loop has run, that
+    // loop's thread has left the post.
+    rt.run_until_complete(rt.loop(1).create_task([]() -> corio::task<void> { co_return; }(), on_loop_1));
     io.reset();  // ...and destroyed uncalled, on this thread, outside the runtime
     REQUIRE(rt.run_until_complete(waiter));
 }
