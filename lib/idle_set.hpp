@@ -42,7 +42,11 @@
 // every queue once more, still listed as a sleeper (no new step 1, so no
 // new window): by then the push is visible, and it wakes a worker for it.
 // It sleeps again only if that first park ended at its deadline: after an
-// IO handler or an unpark the loop may have work of its own.
+// IO handler or an unpark the loop may have work of its own. Only a sleeper
+// that leaves another worker unparked does this: the pushes it could miss
+// are those of running workers (a worker that parks after its push sees
+// that push in its own re-check, and one running IO handlers inside its
+// park runs what they push itself once the park ends).
 // A missed push waits at most that long (before, it waited for the
 // pusher's next maintenance tick: 300 ms in a test whose task held its
 // worker, 3 runs in 1,485 under load).
@@ -78,11 +82,13 @@ public:
     bool transition_from_searching() noexcept { return searching(state_.fetch_sub(1, std::memory_order_seq_cst)) == 1; }
 
     /// Step 1 of sleeping: counts the worker as parked (and no longer
-    /// searching) and lists it as a sleeper.
-    void transition_to_parked(std::size_t worker, bool is_searching) {
+    /// searching) and lists it as a sleeper. True when another worker is
+    /// still unparked: one whose pushes this sleeper may not see yet.
+    bool transition_to_parked(std::size_t worker, bool is_searching) {
         std::lock_guard lock(mutex_);
-        state_.fetch_sub(pack(1, is_searching ? 1 : 0), std::memory_order_seq_cst);
+        const std::uint32_t before = state_.fetch_sub(pack(1, is_searching ? 1 : 0), std::memory_order_seq_cst);
         sleepers_.push_back(worker);
+        return unparked(before) > 1;
     }
 
     /// Publisher's step 2: whether a sleeper should be woken.

@@ -444,7 +444,7 @@ void loop_core::park_until_work() {
     // the last searcher to re-check; every sleeper does, because a loop that
     // never searched (a standalone loop's rounds) must not miss a push that
     // raced with its last look at the queues either. It is the slow path.
-    sched.idle.transition_to_parked(index, searching_);
+    const bool others_awake = sched.idle.transition_to_parked(index, searching_);
     searching_ = false;
     if (sched.any_work_pending()) sched.notify_parked();
     if (inbox_.empty() && !stop_requested.load(std::memory_order_acquire) &&
@@ -454,10 +454,12 @@ void loop_core::park_until_work() {
         const std::uint64_t trace_parked = trace ? trace_clock::now() : 0;
         // The re-check above can miss a push by another worker, whose
         // glance at the idle set has no fence (idle_set.hpp): look once more
-        // a moment later, still listed as a sleeper. (A lone loop has no
-        // other worker whose pushes it could miss.)
+        // a moment later, still listed as a sleeper. Only while another
+        // worker is unparked: parked ones push nothing this loop must see
+        // (a lone loop never has one). A timed park costs an IO server on a
+        // VM about 2 us a park (the kernel arms and cancels a timer).
         const auto recheck_at =
-            sched.single_loop ? depot_clock::time_point::max() : depot_clock::now() + park_recheck_delay;
+            !others_awake ? depot_clock::time_point::max() : depot_clock::now() + park_recheck_delay;
         // Only a park that the re-check's deadline ended is followed by the
         // second: after an IO handler or an unpark this loop may have work
         // of its own, and must go and look for it.
