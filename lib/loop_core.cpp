@@ -477,6 +477,12 @@ void loop_core::park_until_work() {
     // Still listed as a sleeper: woken by a timer, the inbox or stop, not by
     // a publisher (which would have counted us as searching).
     if (!sched.idle.unpark_worker_by_id(index)) searching_ = true;
+    // IO handlers run inside the park pushed here with a glance at the idle
+    // set taken while this loop counted as parked, and a worker that parked
+    // meanwhile saw no other worker unparked, so it does not look again
+    // (above): a backlog they left is shared now, with a fenced check.
+    const std::size_t backlog = local_.size() + (lifo_slot_.load(std::memory_order_relaxed) != 0 ? 1 : 0);
+    if (backlog > 1 && sched.idle.notify_should_wakeup()) sched.notify_parked();
 }
 
 // ---- the registry behind all_tasks() and shutdown ------------------------------
