@@ -182,6 +182,10 @@ void loop_core::push_local(queue_entry e) {
     if (!sched.asyncio_order && sched.idle.maybe_should_wakeup()) sched.notify_parked();
 }
 
+inline bool loop_core::more_than_one_pending() const noexcept {
+    return local_.size() > 1 || (local_.size() == 1 && lifo_slot_.load(std::memory_order_relaxed) != 0);
+}
+
 inline void loop_core::wake_for_spawn() {
     // Tokio's rule for spawns (its LIFO slot): one pending spawn is left to
     // this worker, which is running and will get to it; a second one wakes
@@ -192,8 +196,7 @@ inline void loop_core::wake_for_spawn() {
     // spawns one child and then computes for long without suspending keeps
     // it from other workers until its poll ends (as in Tokio).
     if (sched.asyncio_order || !sched.idle.maybe_should_wakeup()) return;
-    const bool more_pending = local_.size() > 1 || lifo_slot_.load(std::memory_order_relaxed) != 0;
-    if (more_pending) sched.notify_parked();
+    if (more_than_one_pending()) sched.notify_parked();
 }
 
 void loop_core::push_spawned(queue_entry e) {
@@ -481,8 +484,7 @@ void loop_core::park_until_work() {
     // set taken while this loop counted as parked, and a worker that parked
     // meanwhile saw no other worker unparked, so it does not look again
     // (above): a backlog they left is shared now, with a fenced check.
-    const std::size_t backlog = local_.size() + (lifo_slot_.load(std::memory_order_relaxed) != 0 ? 1 : 0);
-    if (backlog > 1 && sched.idle.notify_should_wakeup()) sched.notify_parked();
+    if (more_than_one_pending() && sched.idle.notify_should_wakeup()) sched.notify_parked();
 }
 
 // ---- the registry behind all_tasks() and shutdown ------------------------------

@@ -196,6 +196,8 @@ private:
     CORIO_SLOW_PATH void push_new_spawn_after_making_room(task_header* t);
     /// push_spawned's wake-up rule, after the push.
     void wake_for_spawn();
+    /// Owner: more than one entry waits in the local queue and LIFO slot.
+    bool more_than_one_pending() const noexcept;
     bool has_work_seq_cst() const noexcept;
     friend struct scheduler;
 

@@ -210,7 +210,8 @@ TEST_CASE("an operation whose completion a user's io_context drops at its end en
           "[use_task]") {
     corio::runtime rt({.workers = 2});
     auto io = std::make_unique<asio::io_context>();
-    const corio::task_options on_loop_1{.pinned = true};
+    corio::task_options on_loop_1;
+    on_loop_1.pinned = true;
     auto waiter = rt.loop(1).create_task(aborted_post(*io), on_loop_1);
     {
         auto work = asio::make_work_guard(*io);

@@ -119,6 +119,11 @@ struct io_state {
             wake(task, generation);
         }
     }
+    /// A pending part finished (on the io thread).
+    void finish_part() noexcept {
+        std::lock_guard guard(lock);
+        finish_part_locked();
+    }
     /// The handler, or the start that would have made it, was destroyed
     /// uncalled (dropped_handlers.hpp): the operation ends in an error.
     void drop() noexcept {
@@ -141,13 +146,17 @@ public:
         if (state_ && dropped_handler_ends_operation()) state_->drop();
     }
 
+    /// The state, which this handler no longer completes (it is not
+    /// dropped either): whoever takes it must.
+    io_state<Args...>& release() noexcept { return *std::exchange(state_, nullptr); }
+
     using cancellation_slot_type = asio::cancellation_slot;
     cancellation_slot_type get_cancellation_slot() const noexcept {
         return state_ ? state_->signal.slot() : cancellation_slot_type();
     }
 
     void operator()(Args... args) {
-        io_state<Args...>& s = *std::exchange(state_, nullptr);
+        io_state<Args...>& s = release();
         // A cancellation emitted after this point must find nothing to cancel.
         s.signal.slot().clear();
         std::lock_guard guard(s.lock);
@@ -183,24 +192,17 @@ void launch_io(io_state<Args...>& state, Start& start) noexcept {
     }
 }
 
-/// The operation's start, posted to its io thread. Dropped by Asio
-/// uncalled (its io_context shut down first: dropped_handlers.hpp), it
-/// ends the operation as a dropped handler would, since no handler will
-/// ever exist to end it.
+/// The operation's start, posted to its io thread. It holds the handler
+/// to be: dropped by Asio uncalled (its io_context shut down first), it
+/// ends the operation as a dropped handler does (dropped_handlers.hpp).
 template <class Start, class... Args>
 class posted_start {
 public:
-    posted_start(io_state<Args...>& state, Start& start) noexcept : state_(&state), start_(&start) {}
-    posted_start(posted_start&& other) noexcept
-        : state_(std::exchange(other.state_, nullptr)), start_(other.start_) {}
-    posted_start& operator=(posted_start&&) = delete;
-    ~posted_start() {
-        if (state_ && dropped_handler_ends_operation()) state_->drop();
-    }
-    void operator()() { launch_io(*std::exchange(state_, nullptr), *start_); }
+    posted_start(io_state<Args...>& state, Start& start) noexcept : pending_(&state), start_(&start) {}
+    void operator()() { launch_io(pending_.release(), *start_); }
 
 private:
-    io_state<Args...>* state_;
+    io_handler<Args...> pending_;
     Start* start_;
 };
 
@@ -314,19 +316,15 @@ public:
     posted_cancellation(posted_cancellation&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
     posted_cancellation& operator=(posted_cancellation&&) = delete;
     ~posted_cancellation() {
-        if (state_ && dropped_handler_ends_operation()) finish(*state_);
+        if (state_ && dropped_handler_ends_operation()) state_->finish_part();
     }
     void operator()() {
         io_state<Args...>& s = *std::exchange(state_, nullptr);
         s.signal.emit(asio::cancellation_type::terminal);
-        finish(s);
+        s.finish_part();
     }
 
 private:
-    static void finish(io_state<Args...>& s) noexcept {
-        std::lock_guard guard(s.lock);
-        s.finish_part_locked();
-    }
     io_state<Args...>* state_;
 };
 
