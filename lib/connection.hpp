@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <string>
 #include <system_error>
 
@@ -53,7 +54,12 @@ struct connection : std::enable_shared_from_this<connection> {
           tls(std::make_unique<tls_stream>(std::move(s), ctx)),
           io(static_cast<asio::io_context&>(plain.get_executor().context())),
           limit(limit),
-          census(io) {}
+          census(io) {
+        // Asio does not check the BIO pair it makes for the engine, which
+        // only an allocation can fail; without it the handshake would end
+        // in a vague "unspecified system error".
+        if (!SSL_get_rbio(tls->native_handle())) throw std::bad_alloc();
+    }
     /// One end of a pipe (a subprocess's stdin, stdout or stderr).
     connection(asio::posix::stream_descriptor d, std::size_t limit)
         : plain(d.get_executor()),

@@ -404,7 +404,16 @@ namespace {
 /// the context's verify mode asks for peer verification).
 void expect_server_name(connection& c, const std::string& host, const std::string& server_hostname) {
     const std::string& name = server_hostname.empty() ? host : server_hostname;
-    SSL_set_tlsext_host_name(c.tls->native_handle(), name.c_str());
+    // OpenSSL refuses a name that is too long, and one it could not copy
+    // (which it reports as an "internal error").
+    if (name.size() > TLSEXT_MAXLEN_host_name) throw std::invalid_argument("server name longer than 255 bytes: " + name);
+    SSL* const ssl = c.tls->native_handle();
+    if (!SSL_set_tlsext_host_name(ssl, name.c_str())) throw std::bad_alloc();
+    // Asio keeps the verify callback in the SSL's app data and does not
+    // check that storing it worked: when OpenSSL cannot allocate the slot,
+    // the callback leaks and every certificate fails to verify. Storing
+    // nothing first allocates the slot, so Asio's store cannot fail.
+    if (!SSL_set_app_data(ssl, nullptr)) throw std::bad_alloc();
     c.tls->set_verify_callback(asio::ssl::host_name_verification(name));
 }
 

@@ -19,7 +19,7 @@
 #include "echo_lines.hpp"
 #include "load_then_stop.hpp"
 #include "run_modes.hpp"
-#include "self_signed_certificate.hpp"
+#include "tls_contexts.hpp"
 
 using namespace std::chrono_literals;
 
@@ -341,26 +341,8 @@ TEST_CASE("no descriptor leaks after 10,000 connect/close cycles", "[streams][st
     REQUIRE(leaked <= 0);
 }
 
-namespace {
-
-/// A server context with a fresh self-signed certificate and a client
-/// context that verifies it.
-struct tls_contexts {
-    corio_test::self_signed_certificate certificate;
-    asio::ssl::context server{asio::ssl::context::tls_server};
-    asio::ssl::context client{asio::ssl::context::tls_client};
-    tls_contexts() {
-        server.use_certificate_chain_file(certificate.cert);
-        server.use_private_key_file(certificate.key, asio::ssl::context::pem);
-        client.set_verify_mode(asio::ssl::verify_peer);
-        client.load_verify_file(certificate.cert);
-    }
-};
-
-}  // namespace
-
 TEST_CASE("TLS streams: a verified echo, a name mismatch that fails only its own handshake, and write_eof", "[streams][tls]") {
-    tls_contexts tls;
+    corio_test::tls_contexts tls;
 
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     struct results {
@@ -411,6 +393,34 @@ TEST_CASE("TLS streams: a verified echo, a name mismatch that fails only its own
     REQUIRE(r.mismatch_failed);
     REQUIRE(r.after_mismatch == "still serving\n");
     REQUIRE(r.after_write_eof == std::vector<std::string>{"half closed\n", ""});
+}
+
+TEST_CASE("TLS streams: a server name longer than TLS allows is refused with a clear error", "[streams][tls]") {
+    corio_test::tls_contexts tls;
+    struct results {
+        std::string refusal;
+        std::string echoed;
+    };
+    const results r = corio_test::run_in(corio_test::standalone, [&]() -> corio::task<results> {
+        results r;
+        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0,
+                                                         corio::server_options{.ssl = &tls.server});
+        const std::string long_name = std::string(250, 'a') + ".example";
+        try {
+            co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = &tls.client, .server_hostname = long_name});
+        } catch (const std::invalid_argument& e) {
+            r.refusal = e.what();
+        }
+        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = &tls.client});
+        writer.write("after the refusal\n");
+        r.echoed = co_await reader.readline();
+        writer.close();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return r;
+    });
+    CHECK(r.refusal == "server name longer than 255 bytes: " + std::string(250, 'a') + ".example");
+    CHECK(r.echoed == "after the refusal\n");
 }
 
 TEST_CASE("running out of descriptors gives clear errors, and the server recovers", "[streams]") {
@@ -584,7 +594,7 @@ TEST_CASE("reads cut short by timeouts over and over lose no byte", "[streams][c
     // timing; within a phase they race with arrivals.
     const auto mode = GENERATE(corio_test::standalone, corio_test::multi_worker);
     const bool over_tls = GENERATE(false, true);
-    std::optional<tls_contexts> tls;
+    std::optional<corio_test::tls_contexts> tls;
     if (over_tls) tls.emplace();
     asio::ssl::context* const server_ssl = over_tls ? &tls->server : nullptr;
     asio::ssl::context* const client_ssl = over_tls ? &tls->client : nullptr;

@@ -3,12 +3,14 @@
 // is replaced, not only the two the others forward to in libstdc++: under
 // AddressSanitizer the runtime's own forms would otherwise pair with ours
 // (an alloc-dealloc mismatch). The aligned forms are left alone, as pairs.
+// OpenSSL's allocation functions are replaced too, with the same failure.
 #include "failing_new.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <execinfo.h>
 #include <new>
+#include <openssl/crypto.h>
 
 #include "corio/detail/frame_allocator.hpp"
 
@@ -20,6 +22,7 @@ struct failure_request {
     failure what;
 };
 thread_local failure_request request;
+thread_local int pauses = 0;
 }  // namespace
 
 void fail_allocation(const failure& f) { request = failure_request{true, f}; }
@@ -29,6 +32,11 @@ bool cancel_pending_failure() noexcept {
     request = failure_request{};
     return pending;
 }
+
+bool failure_pending() noexcept { return request.pending; }
+
+failures_paused::failures_paused() noexcept { ++pauses; }
+failures_paused::~failures_paused() { --pauses; }
 
 frame_class_drained::frame_class_drained(std::size_t size) : size_(size) {
     // This thread holds at most frames_cached_per_thread of the class; taking
@@ -55,24 +63,50 @@ void print_backtrace() {
     backtrace_symbols_fd(frames, n, 2);
 }
 
-void* allocate(std::size_t size) {
+/// Whether this allocation is the one a test asked to fail (counting it
+/// otherwise); if so, the request is used up.
+bool injected_failure(std::size_t size) {
     using corio_oom::request;
-    if (request.pending && (request.what.only_size == 0 || request.what.only_size == size)) [[unlikely]] {
-        if (request.what.skip != 0) {
-            --request.what.skip;
-        } else {
-            const corio_oom::failure what = request.what;
-            request = {};
-            if (what.before_throw) what.before_throw(what.arg);
-            if (std::getenv("CORIO_OOM_BACKTRACE")) print_backtrace();
-            throw std::bad_alloc();
-        }
+    if (!request.pending || corio_oom::pauses != 0 || (request.what.only_size != 0 && request.what.only_size != size)) [[likely]]
+        return false;
+    if (request.what.skip != 0) {
+        --request.what.skip;
+        return false;
     }
+    const corio_oom::failure what = request.what;
+    request = {};
+    if (what.before_throw) what.before_throw(what.arg);
+    if (std::getenv("CORIO_OOM_BACKTRACE")) print_backtrace();
+    return true;
+}
+
+void* allocate(std::size_t size) {
+    if (injected_failure(size)) [[unlikely]]
+        throw std::bad_alloc();
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
     throw std::bad_alloc();
 }
-}  // namespace
 
+// OpenSSL's allocations (the TLS streams') count and fail as operator
+// new's do: OpenSSL reports a failed one as an error of its own.
+void* openssl_malloc(std::size_t size, const char*, int) {
+    return injected_failure(size) ? nullptr : std::malloc(size);
+}
+void* openssl_realloc(void* p, std::size_t size, const char*, int) {
+    return injected_failure(size) ? nullptr : std::realloc(p, size);
+}
+void openssl_free(void* p, const char*, int) { std::free(p); }
+
+/// Before any other initialiser of the executable (priority 101): OpenSSL
+/// takes new allocation functions only before its first allocation, and
+/// Asio's OpenSSL initialiser in corio's streams allocates.
+__attribute__((constructor(101))) void route_openssl_allocations() {
+    if (CRYPTO_set_mem_functions(openssl_malloc, openssl_realloc, openssl_free) == 0) {
+        std::fputs("corio_oom: OpenSSL allocated before its allocation functions could be set\n", stderr);
+        std::abort();
+    }
+}
+}  // namespace
 void* operator new(std::size_t size) { return allocate(size); }
 void* operator new[](std::size_t size) { return allocate(size); }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {

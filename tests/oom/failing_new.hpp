@@ -22,6 +22,17 @@ struct failure {
 void fail_allocation(const failure& f);
 /// True while a failure asked for has not happened; clears the request.
 bool cancel_pending_failure() noexcept;
+/// True while a failure asked for has not happened.
+bool failure_pending() noexcept;
+
+/// While one lives, allocations on this thread neither fail nor count.
+class failures_paused {
+public:
+    failures_paused() noexcept;
+    ~failures_paused();
+    failures_paused(const failures_paused&) = delete;
+    failures_paused& operator=(const failures_paused&) = delete;
+};
 
 /// Holds every frame of `size`'s class that this thread's lists and the
 /// frame allocator's depot have, so the next frame of that class comes from

@@ -1,149 +1,26 @@
-// Fault-injection sweeps: a scenario runs on a standalone loop again and
-// again, the first allocation through operator new on the loop's thread
-// failing in the first run, the second in the second, and so on, until a
-// run makes no allocation that fails. Every run must end with the
-// scenario's own outcome or with std::bad_alloc out of it (or a stream's
-// asio::error::no_memory), leave the main task with no wait armed, and
-// leak nothing (LSan, in the ASan build, checks after each run); a run
-// that crashes, hangs or trips a sanitizer fails the test. Each scenario
-// is swept twice: with the frame allocator's free lists as they are, and
-// with them held elsewhere (frame_source). CORIO_OOM_SWEEP_LOG=1 prints
-// each run's number, CORIO_OOM_BACKTRACE=1 where each injected failure
-// happened.
+// Fault-injection sweeps (sweep.hpp) of tasks, timeouts, synchronization
+// primitives, the blocking pool, HTTP and subprocesses; the streams' are
+// in stream_sweep_test.cpp.
 #include <catch2/catch.hpp>
 
-#include <asio/error.hpp>
-
 #include <chrono>
-#include <cstdio>
-#include <cstddef>
-#include <cstdlib>
 #include <exception>
 #include <memory>
-#include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CORIO_SWEEP_HAS_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CORIO_SWEEP_HAS_LSAN 1
-#endif
-#endif
-#if CORIO_SWEEP_HAS_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
 #include "corio/corio.hpp"
-#include "corio/detail/frame_allocator.hpp"
 #include "corio/http.hpp"
-#include "echo_lines.hpp"
-#include "failing_new.hpp"
-#include "left_armed.hpp"
-#include "run_modes.hpp"
+#include "sweep.hpp"
 
 using namespace std::chrono_literals;
+using corio_oom::check;
+using corio_oom::sweep;
 
 namespace {
-
-/// Whether LeakSanitizer finds memory leaked now (it reports it); false
-/// without it. Checked after each run, so a leak is pinned to its run (and
-/// so to the failure that caused it: CORIO_OOM_BACKTRACE).
-bool leak_found() {
-#if CORIO_SWEEP_HAS_LSAN
-    return __lsan_do_recoverable_leak_check() != 0;
-#else
-    return false;
-#endif
-}
-
-struct sweep_run {
-    bool finished = false;  // the scenario's own outcome
-    bool bad_alloc = false;
-    bool leaked = false;
-    corio_oom::after_failure after;
-};
-
-/// Where the scenario's coroutine frames and callback nodes come from: the
-/// frame allocator's free lists, as they are after the runs before (most
-/// never reach operator new, so they never fail), or operator new, each
-/// class's free frames being held elsewhere for the run (the first frame
-/// of each size then can fail).
-enum class frame_source { cached, fresh };
-
-/// Holds every free frame of every class the frame allocator recycles.
-class all_frame_classes_drained {
-public:
-    all_frame_classes_drained() {
-        // The classes recycled: frames up to 1 KiB, in steps of one block
-        // (lib/frame_allocator.cpp).
-        const std::size_t step = corio::detail::frame_block_size(1);
-        for (std::size_t size = step; size <= 1024; size += step)
-            held_.push_back(std::make_unique<corio_oom::frame_class_drained>(size));
-    }
-
-private:
-    std::vector<std::unique_ptr<corio_oom::frame_class_drained>> held_;
-};
-
-/// Sweeps `scenario`, a callable returning a task<void>, and returns one
-/// entry per run (the last one the run in which nothing failed).
-template <class Scenario>
-std::vector<sweep_run> sweep_from(frame_source frames, Scenario& scenario) {
-    std::vector<sweep_run> runs;
-    for (std::size_t skip = 0; skip < 500; ++skip) {
-        sweep_run r;
-        if (std::getenv("CORIO_OOM_SWEEP_LOG")) std::fprintf(stderr, "corio_oom: run %zu\n", skip);
-        bool failed = false;
-        corio_test::run_in(corio_test::standalone, [&]() -> corio::task<void> {
-            std::optional<all_frame_classes_drained> drained;
-            if (frames == frame_source::fresh) drained.emplace();
-            corio_oom::fail_allocation({.skip = skip});
-            try {
-                co_await scenario();
-                r.finished = true;
-            } catch (const std::bad_alloc&) {
-                r.bad_alloc = true;
-            } catch (const std::system_error& e) {
-                // A stream whose write could not start for want of memory
-                // failed with this error (README, Out of memory).
-                if (e.code() != asio::error::no_memory) throw;
-                r.bad_alloc = true;
-            }
-            failed = !corio_oom::cancel_pending_failure();
-            co_await corio_oom::check_not_left_armed(r.after);
-        });
-        r.leaked = leak_found();
-        runs.push_back(r);
-        if (!failed) break;
-    }
-    return runs;
-}
-
-/// Both sweeps of `scenario`: frames cached, then fresh.
-template <class Scenario>
-std::vector<std::vector<sweep_run>> sweep(Scenario scenario) {
-    return {sweep_from(frame_source::cached, scenario), sweep_from(frame_source::fresh, scenario)};
-}
-
-void check(const std::vector<std::vector<sweep_run>>& sweeps) {
-    for (std::size_t s = 0; s < sweeps.size(); ++s) {
-        const std::vector<sweep_run>& runs = sweeps[s];
-        INFO((s == 0 ? "frames cached" : "fresh frames"));
-        REQUIRE(runs.size() >= 2);
-        CHECK(runs.back().finished);
-        for (std::size_t i = 0; i < runs.size(); ++i) {
-            INFO("run " << i << " of " << runs.size());
-            CHECK(runs[i].finished != runs[i].bad_alloc);
-            CHECK_FALSE(runs[i].leaked);
-            CHECK(runs[i].after.cancel_seen);
-            CHECK(runs[i].after.sleep_of_20ms >= 20ms);
-        }
-    }
-}
 
 corio::task<int> value_after(int v, corio::clock::duration d) {
     co_await corio::sleep(d);
@@ -227,62 +104,6 @@ TEST_CASE("out of memory at each allocation of to_thread and wait", "[oom][execu
 
 namespace {
 
-/// A flag the running loop's exception handler sets from now on: the
-/// server's side reported a failure. Shared: the loop may report one after
-/// the scenario's frame is gone.
-std::shared_ptr<bool> flag_reported_failures() {
-    auto reported = std::make_shared<bool>(false);
-    corio::get_running_loop().set_exception_handler(
-        [reported](corio::event_loop&, const corio::exception_context&) { *reported = true; });
-    return reported;
-}
-
-/// Two lines there and back on a new connection; false if the server's
-/// side ended the connection first.
-corio::task<bool> echo_two_lines(unsigned short port) {
-    auto [reader, writer] = co_await corio::open_connection("127.0.0.1", port);
-    const std::string line(40, 'z');
-    bool echoed = true;
-    for (int i = 0; i < 2 && echoed; ++i) {
-        writer.write(line + "\n");
-        co_await writer.drain();
-        echoed = co_await reader.readline() == line + "\n";
-    }
-    writer.close();
-    co_return echoed;
-}
-
-}  // namespace
-
-TEST_CASE("out of memory at each allocation of a stream round trip", "[oom][streams]") {
-    // The server's side of a connection that runs out of memory (its accept,
-    // its handler) is reported to the loop's exception handler and the
-    // connection ends; the listener must go on, so a second connection
-    // after such a failure gets its lines back.
-    check(sweep([]() -> corio::task<void> {
-        const auto server_failed = flag_reported_failures();
-        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0);
-        bool echoed = false;
-        try {
-            for (int attempt = 0; attempt < 2 && !echoed; ++attempt) {
-                try {
-                    echoed = co_await corio::wait_for(echo_two_lines(srv.port()), 5s);
-                } catch (const std::system_error&) {  // reset by the server's side
-                }
-                if (!echoed && !*server_failed) throw std::logic_error("a connection ended with no failure reported");
-            }
-        } catch (...) {
-            srv.close();
-            throw;
-        }
-        srv.close();
-        co_await srv.wait_closed();
-        if (!echoed) throw std::logic_error("no echo after the server's failure");
-    }));
-}
-
-namespace {
-
 namespace http = corio::http;
 
 /// GET / and a POST to /items/{id} through a middleware; true if both
@@ -306,7 +127,7 @@ TEST_CASE("out of memory at each allocation of HTTP requests to corio's server",
     // server; requests that the server's side fails (500, or a connection
     // ended) are asked again on a new connection, and must be answered.
     check(sweep([]() -> corio::task<void> {
-        const auto server_failed = flag_reported_failures();
+        const auto server_failed = corio_oom::watch_reported_failures();
         http::application app;
         app.router().get("/", [](http::request&) -> corio::task<http::response> {
             co_return http::response{.text = std::string(40, 'h')};
@@ -336,7 +157,7 @@ TEST_CASE("out of memory at each allocation of HTTP requests to corio's server",
                 } catch (const std::system_error&) {        // reset by the server's side
                 } catch (const http::client_payload_error&) {  // cut short by it
                 }
-                if (!answered && !*server_failed) throw std::logic_error("a request failed with no failure reported");
+                if (!answered) co_await corio_oom::expect_reported_failure(*server_failed);
             }
             co_await session.close();
         } catch (...) {
