@@ -401,14 +401,21 @@ namespace detail {
 namespace {
 
 /// SNI, and the name the server's certificate must carry (checked when
-/// the context's verify mode asks for peer verification).
+/// the context's verify mode asks for peer verification). An IP address
+/// is checked but not sent: SNI carries host names only (RFC 6066; Python's
+/// ssl and curl send none for an address either).
 void expect_server_name(connection& c, const std::string& host, const std::string& server_hostname) {
     const std::string& name = server_hostname.empty() ? host : server_hostname;
-    // OpenSSL refuses a name that is too long, and one it could not copy
-    // (which it reports as an "internal error").
-    if (name.size() > TLSEXT_MAXLEN_host_name) throw std::invalid_argument("server name longer than 255 bytes: " + name);
     SSL* const ssl = c.tls->native_handle();
-    if (!SSL_set_tlsext_host_name(ssl, name.c_str())) throw std::bad_alloc();
+    std::error_code not_an_address;
+    asio::ip::make_address(name, not_an_address);
+    if (not_an_address) {
+        // OpenSSL refuses a name that is too long, and one it could not
+        // copy (which it reports as an "internal error").
+        if (name.size() > TLSEXT_MAXLEN_host_name)
+            throw std::invalid_argument("server name longer than 255 bytes: " + name);
+        if (!SSL_set_tlsext_host_name(ssl, name.c_str())) throw std::bad_alloc();
+    }
     // Asio keeps the verify callback in the SSL's app data and does not
     // check that storing it worked: when OpenSSL cannot allocate the slot,
     // the callback leaks and every certificate fails to verify. Storing

@@ -4,7 +4,9 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
+#include <openssl/ssl.h>
 
+#include <any>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -395,32 +397,51 @@ TEST_CASE("TLS streams: a verified echo, a name mismatch that fails only its own
     REQUIRE(r.after_write_eof == std::vector<std::string>{"half closed\n", ""});
 }
 
-TEST_CASE("TLS streams: a server name longer than TLS allows is refused with a clear error", "[streams][tls]") {
+TEST_CASE("TLS streams: SNI carries host names only, and one longer than TLS allows is refused", "[streams][tls]") {
     corio_test::tls_contexts tls;
     struct results {
+        std::vector<std::string> names_sent;  // "-" for none
         std::string refusal;
         std::string echoed;
     };
     const results r = corio_test::run_in(corio_test::standalone, [&]() -> corio::task<results> {
         results r;
-        corio::server srv = co_await corio::start_server(corio_test::echo_lines, "127.0.0.1", 0,
-                                                         corio::server_options{.ssl = &tls.server});
+        auto record_name = [&r](corio::stream_reader reader, corio::stream_writer writer) -> corio::task<void> {
+            SSL* const ssl = std::any_cast<SSL*>(writer.get_extra_info("ssl_object"));
+            const char* const name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+            r.names_sent.push_back(name ? name : "-");
+            co_await corio_test::echo_lines(std::move(reader), std::move(writer));
+        };
+        // The refused connection's handshake fails on the server's side.
+        corio::get_running_loop().set_exception_handler([](corio::event_loop&, const corio::exception_context&) {});
+        corio::server srv =
+            co_await corio::start_server(record_name, "127.0.0.1", 0, corio::server_options{.ssl = &tls.server});
         const std::string long_name = std::string(250, 'a') + ".example";
         try {
             co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = &tls.client, .server_hostname = long_name});
         } catch (const std::invalid_argument& e) {
             r.refusal = e.what();
         }
-        auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port(), {.ssl = &tls.client});
-        writer.write("after the refusal\n");
-        r.echoed = co_await reader.readline();
-        writer.close();
+        for (const corio::connection_options o : {corio::connection_options{.ssl = &tls.client},
+                                                  corio::connection_options{.ssl = &tls.client, .server_hostname = "localhost"}}) {
+            auto [reader, writer] = co_await corio::open_connection("127.0.0.1", srv.port(), o);
+            writer.write("line\n");
+            r.echoed += co_await reader.readline();
+            writer.close();
+        }
+        {
+            auto [reader, writer] = co_await corio::open_connection("localhost", srv.port(), {.ssl = &tls.client});
+            writer.write("line\n");
+            r.echoed += co_await reader.readline();
+            writer.close();
+        }
         srv.close();
         co_await srv.wait_closed();
         co_return r;
     });
     CHECK(r.refusal == "server name longer than 255 bytes: " + std::string(250, 'a') + ".example");
-    CHECK(r.echoed == "after the refusal\n");
+    CHECK(r.echoed == "line\nline\nline\n");
+    CHECK(r.names_sent == std::vector<std::string>{"-", "localhost", "localhost"});
 }
 
 TEST_CASE("running out of descriptors gives clear errors, and the server recovers", "[streams]") {

@@ -112,7 +112,8 @@ struct connection_options {
     /// TLS (asyncio's ssl=): the client context, e.g. with verify_peer and
     /// the CA to trust; it must outlive the open_connection call. The
     /// server's certificate must name `server_hostname` (default: the host
-    /// connected to), which is also sent as SNI; it is copied.
+    /// connected to), which is also sent as SNI unless it is an IP address;
+    /// it is copied.
     asio::ssl::context* ssl = nullptr;
     std::string_view server_hostname{};
 };

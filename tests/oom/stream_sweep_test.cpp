@@ -30,11 +30,12 @@ using corio_oom::sweep_frames_cached;
 namespace {
 
 /// Two lines there and back on a new connection (over TLS with `tls`, the
-/// client's context); false if the server's side ended the connection first.
+/// client's context, to "localhost"); false if the server's side ended the connection first.
 /// `connected`, if given, is set once the connection (and its handshake)
 /// is made.
 corio::task<bool> echo_two_lines(unsigned short port, asio::ssl::context* tls, bool* connected = nullptr) {
-    auto [reader, writer] = co_await corio::open_connection("127.0.0.1", port, {.ssl = tls});
+    auto [reader, writer] =
+        co_await corio::open_connection("127.0.0.1", port, {.ssl = tls, .server_hostname = "localhost"});
     if (connected) *connected = true;
     const std::string line(40, 'z');
     bool echoed = true;
@@ -96,7 +97,7 @@ corio::task<void> stream_round_trip(asio::ssl::context* server_tls, asio::ssl::c
 corio::task<void> echo_lines_if_named(corio::stream_reader reader, corio::stream_writer writer) {
     SSL* const ssl = std::any_cast<SSL*>(writer.get_extra_info("ssl_object"));
     const char* const name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    if (!name || std::string_view(name) != "127.0.0.1") {
+    if (!name || std::string_view(name) != "localhost") {
         writer.close();
         co_return;
     }
