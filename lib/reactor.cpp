@@ -37,9 +37,9 @@ reactor::~reactor() {
     holder_.reset();
 }
 
-void reactor::poll() {
+std::size_t reactor::poll() {
     if (io_->stopped()) io_->restart();  // a late stop() from an unpark
-    io_->poll();
+    return io_->poll();
 }
 
 reactor::park_end reactor::park(time_point deadline) {
