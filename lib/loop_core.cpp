@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include "context.hpp"
 #include "corio/detail/frame_allocator.hpp"
@@ -402,12 +401,11 @@ bool loop_core::has_work_seq_cst() const noexcept {
     return !local_.empty_seq_cst() || lifo_slot_.load(std::memory_order_seq_cst) != 0 || !inbox_.empty();
 }
 
-bool loop_core::poll_io() noexcept {
+void loop_core::poll_io() noexcept {
     try {
-        return io_reactor.poll() != 0;
+        io_reactor.poll();
     } catch (...) {
         report_io_failure();
-        return true;
     }
 }
 
@@ -445,17 +443,6 @@ void loop_core::park_until_work() {
         if (next_depot_trim_ <= now) return;
         deadline = std::min(deadline, next_depot_trim_);
     }
-    // Before sleeping, give this CPU away once and look at IO again. With
-    // more runnable threads than cores (an IO server beside its clients),
-    // the thread that runs meanwhile is often the one whose next request
-    // this loop would sleep for, and the request is then there to take
-    // without a halted CPU's wake-up (about 20 us on a VM): echo with 2
-    // workers on 2 vCPUs went from ~138k to ~190k messages a second. A
-    // loop with a core to itself gets the CPU straight back, and the look
-    // costs one epoll_wait(0). Not yet listed as a sleeper, it may go back
-    // to its queues.
-    std::this_thread::yield();
-    if (poll_io()) return;
     // Sleep protocol (idle_set.hpp), sleeper's side. The protocol needs only
     // the last searcher to re-check; every sleeper does, because a loop that
     // never searched (a standalone loop's rounds) must not miss a push that

@@ -167,8 +167,7 @@ private:
     /// io_reactor's poll and park. An exception out of an IO completion goes
     /// to the loop's exception handler, as one out of a callback does
     /// (asyncio), and the loop goes on; a park it ended counts as IO.
-    /// Runs the IO handlers that are ready; true if any ran (or failed).
-    bool poll_io() noexcept;
+    void poll_io() noexcept;
     reactor::park_end park_io(reactor::time_point deadline) noexcept;
     void report_io_failure() noexcept;
     void run_worker();

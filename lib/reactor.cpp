@@ -37,9 +37,9 @@ reactor::~reactor() {
     holder_.reset();
 }
 
-std::size_t reactor::poll() {
+void reactor::poll() {
     if (io_->stopped()) io_->restart();  // a late stop() from an unpark
-    return io_->poll();
+    io_->poll();
 }
 
 reactor::park_end reactor::park(time_point deadline) {

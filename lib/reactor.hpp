@@ -37,9 +37,8 @@ public:
     /// Runs the IO completion handlers that are ready, without blocking.
     /// Driving thread only. An exception out of a handler (or out of Asio
     /// completing an operation) comes out of here and of park(); the
-    /// remaining handlers run on the next call (Asio's rule). Returns how
-    /// many ran.
-    std::size_t poll();
+    /// remaining handlers run on the next call (Asio's rule).
+    void poll();
     /// What ended a park.
     enum class park_end {
         unparked,  ///< an unpark() ended (or pre-empted) it: the metrics' wake-ups
