@@ -67,7 +67,8 @@ void print_backtrace() {
 /// otherwise); if so, the request is used up.
 bool injected_failure(std::size_t size) {
     using corio_oom::request;
-    if (!request.pending || corio_oom::pauses != 0 || (request.what.only_size != 0 && request.what.only_size != size)) [[likely]]
+    const bool counted = request.what.only_size == 0 || request.what.only_size == size;
+    if (!request.pending || corio_oom::pauses != 0 || !counted) [[likely]]
         return false;
     if (request.what.skip != 0) {
         --request.what.skip;
@@ -107,6 +108,7 @@ __attribute__((constructor(101))) void route_openssl_allocations() {
     }
 }
 }  // namespace
+
 void* operator new(std::size_t size) { return allocate(size); }
 void* operator new[](std::size_t size) { return allocate(size); }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {

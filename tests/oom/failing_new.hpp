@@ -1,4 +1,5 @@
-// The global operator new of corio_oom_tests, which a test can make fail
+// The global operator new of corio_oom_tests (and OpenSSL's allocator
+// there), which a test can make fail
 // (failing_new.cpp replaces it for this executable only: the sanitizers'
 // own operator new stays in force for the main suite).
 #pragma once
@@ -8,7 +9,8 @@
 
 namespace corio_oom {
 
-/// Which allocation through the global operator new on this thread fails.
+/// Which allocation through the global operator new (or OpenSSL's
+/// allocator) on this thread fails.
 struct failure {
     /// Allocations let through first.
     std::size_t skip = 0;
