@@ -129,23 +129,6 @@ corio::task<void> serve_from_another_thread(asio::ssl::context& tls, corio::futu
     }
 }
 
-/// Whether the running loop's exception handler was told of a bad_alloc
-/// from now on. Shared: the loop may report one after the scenario's frame
-/// is gone.
-std::shared_ptr<bool> watch_reported_bad_alloc() {
-    auto reported = std::make_shared<bool>(false);
-    corio::get_running_loop().set_exception_handler(
-        [reported](corio::event_loop&, const corio::exception_context& c) {
-            try {
-                std::rethrow_exception(c.exception);
-            } catch (const std::bad_alloc&) {
-                *reported = true;
-            } catch (...) {
-            }
-        });
-    return reported;
-}
-
 /// The client's side of a TLS round trip that runs out of memory fails
 /// with a clear error. Besides std::bad_alloc, that is OpenSSL's error for
 /// what it could not do: inside its handshake and its records it reports
@@ -160,7 +143,7 @@ std::shared_ptr<bool> watch_reported_bad_alloc() {
 /// operation with operation_aborted and tells the loop's exception handler
 /// the bad_alloc (README, Out of memory).
 corio::task<void> tls_client_round_trip(corio_test::tls_contexts& tls) {
-    const auto bad_alloc_reported = watch_reported_bad_alloc();
+    const auto reported = corio_oom::watch_reported_failures();
     corio::event stop;
     corio::future<unsigned short> port = corio::get_running_loop().create_future<unsigned short>();
     corio::task_handle<void> server = corio::create_task(serve_from_another_thread(tls.server, port, stop));
@@ -174,7 +157,7 @@ corio::task<void> tls_client_round_trip(corio_test::tls_contexts& tls) {
         const bool openssl_failed = (category == asio::error::get_ssl_category() ||
                                      (category == asio::ssl::error::get_stream_category() && connected)) &&
             !corio_oom::failure_pending();
-        const bool completion_failed = e.code() == asio::error::operation_aborted && *bad_alloc_reported;
+        const bool completion_failed = e.code() == asio::error::operation_aborted && reported->bad_alloc;
         if (openssl_failed || completion_failed)
             failure = std::make_exception_ptr(std::bad_alloc());
         else
