@@ -402,23 +402,28 @@ bool loop_core::has_work_seq_cst() const noexcept {
 }
 
 void loop_core::poll_io() noexcept {
+    io_run_catch run;
     try {
         io_reactor.poll();
     } catch (...) {
-        report_io_failure();
+        io_failed(run);
     }
 }
 
 reactor::park_end loop_core::park_io(reactor::time_point deadline) noexcept {
+    io_run_catch run;
     try {
         return io_reactor.park(deadline);
     } catch (...) {
-        report_io_failure();
+        io_failed(run);
         return reactor::park_end::io;
     }
 }
 
-void loop_core::report_io_failure() noexcept {
+void loop_core::io_failed(io_run_catch& run) noexcept {
+    // The operations whose completion the exception unwound through get
+    // it at their awaits; one that dropped no handler is the loop's to report.
+    if (run.deliver(std::current_exception())) return;
     try {
         if (owner) owner->call_exception_handler({"Exception in an IO completion", std::current_exception()});
     } catch (...) {  // out of memory for the report itself: nothing to tell it with

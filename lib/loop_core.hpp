@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "corio/detail/callback.hpp"
+#include "corio/detail/dropped_handlers.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/spinlock.hpp"
 #include "corio/detail/task_header.hpp"
@@ -164,12 +165,13 @@ struct loop_core {
 
 private:
     void run_rounds();
-    /// io_reactor's poll and park. An exception out of an IO completion goes
-    /// to the loop's exception handler, as one out of a callback does
-    /// (asyncio), and the loop goes on; a park it ended counts as IO.
+    /// io_reactor's poll and park. An exception out of an IO completion ends
+    /// the operations whose handlers it dropped (dropped_handlers.hpp), or
+    /// else goes to the loop's exception handler, as one out of a callback
+    /// does (asyncio); the loop goes on, and a park it ended counts as IO.
     void poll_io() noexcept;
     reactor::park_end park_io(reactor::time_point deadline) noexcept;
-    void report_io_failure() noexcept;
+    void io_failed(io_run_catch& run) noexcept;
     void run_worker();
     /// A worker's next entry: fairness checks, inbox, LIFO slot, then FIFO.
     queue_entry next_entry();

@@ -89,7 +89,7 @@ struct io_value<std::exception_ptr, Rest...> : io_values<Rest...> {};
 /// its cancellation, in the awaiting task's frame. `lock` orders the three:
 /// whoever finds the task armed wakes it, exactly once per arming.
 template <class... Args>
-struct io_state {
+struct io_state final : droppable_operation {
     spinlock lock;
     std::optional<std::tuple<Args...>> result;  // set by the handler
     /// Handler not run yet, plus a cancellation emit not run yet.
@@ -98,8 +98,10 @@ struct io_state {
     task_header* task = nullptr;
     std::uint32_t generation = 0;
     asio::cancellation_signal signal;
-    std::exception_ptr start_error;  // the initiation threw
-    bool dropped = false;            // Asio destroyed the handler uncalled (dropped_handlers.hpp)
+    /// The operation ended in an exception: its initiation threw, or one
+    /// unwound through its completion and dropped the handler.
+    std::exception_ptr error;
+    bool dropped = false;        // Asio destroyed the handler uncalled, no exception known (dropped_handlers.hpp)
     handler_memory emit_memory;      // the cancellation's post cannot fail
 
     /// [locked] Arms the current task's wait unless a cancellation is
@@ -126,9 +128,10 @@ struct io_state {
     }
     /// The handler, or the start that would have made it, was destroyed
     /// uncalled (dropped_handlers.hpp): the operation ends in an error.
-    void drop() noexcept {
+    void end_dropped(std::exception_ptr why) noexcept override {
         std::lock_guard guard(lock);
-        dropped = true;
+        if (why) error = std::move(why);
+        else dropped = true;
         finish_part_locked();
     }
 };
@@ -143,7 +146,7 @@ public:
     io_handler(io_handler&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
     io_handler& operator=(io_handler&&) = delete;
     ~io_handler() {
-        if (state_ && dropped_handler_ends_operation()) state_->drop();
+        if (state_ && dropped_handler_ends_operation()) end_dropped_operation(*state_);
     }
 
     /// The state, which this handler no longer completes (it is not
@@ -176,7 +179,7 @@ bool runs_io_here(const asio::execution_context& ctx) noexcept;
 template <class... Args>
 void fail_start(io_state<Args...>& state) noexcept {
     std::lock_guard guard(state.lock);
-    state.start_error = std::current_exception();
+    state.error = std::current_exception();
     state.finish_part_locked();  // the handler's part: it will never run
 }
 
@@ -289,7 +292,7 @@ typename io_value<Args...>::type take_io_value(std::tuple<Args...>&& values) {
 /// operation that the cancellation stopped), so what it did stands.
 template <class... Args>
 bool finished_before_cancel(const io_state<Args...>& state) {
-    if (state.start_error || !state.result) return false;
+    if (state.error || !state.result) return false;
     if constexpr (sizeof...(Args) > 0) {
         if constexpr (std::is_same_v<std::tuple_element_t<0, std::tuple<Args...>>, std::error_code>)
             return std::get<0>(*state.result) != asio::error::operation_aborted;
@@ -388,10 +391,11 @@ task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArg
         if (!finished_before_cancel(state)) throw cancelled_error();
         keep_cancel_pending();
     }
-    if (state.start_error) std::rethrow_exception(state.start_error);
+    if (state.error) std::rethrow_exception(state.error);
     if (state.dropped)
         throw std::system_error(asio::error::operation_aborted,
-                                "Asio dropped the operation without completing it (its io_context shut down, or an exception in its completion)");
+                                "Asio dropped the operation without completing it (its io_context shut down, or an exception "
+                                "left its completion outside a corio loop's run)");
     co_return take_io_value(std::move(*state.result));
 }
 

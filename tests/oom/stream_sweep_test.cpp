@@ -140,10 +140,8 @@ corio::task<void> serve_from_another_thread(asio::ssl::context& tls, corio::futu
 /// unspecified error or a connection without its server name (which the
 /// server hangs up on). A step of a composed operation (a handshake's
 /// socket write) that throws bad_alloc inside its completion ends the
-/// operation with operation_aborted and tells the loop's exception handler
-/// the bad_alloc (README, Out of memory).
+/// operation with that bad_alloc (README, Out of memory).
 corio::task<void> tls_client_round_trip(corio_test::tls_contexts& tls) {
-    const auto reported = corio_oom::watch_reported_failures();
     corio::event stop;
     corio::future<unsigned short> port = corio::get_running_loop().create_future<unsigned short>();
     corio::task_handle<void> server = corio::create_task(serve_from_another_thread(tls.server, port, stop));
@@ -157,8 +155,7 @@ corio::task<void> tls_client_round_trip(corio_test::tls_contexts& tls) {
         const bool openssl_failed = (category == asio::error::get_ssl_category() ||
                                      (category == asio::ssl::error::get_stream_category() && connected)) &&
             !corio_oom::failure_pending();
-        const bool completion_failed = e.code() == asio::error::operation_aborted && reported->bad_alloc;
-        if (openssl_failed || completion_failed)
+        if (openssl_failed)
             failure = std::make_exception_ptr(std::bad_alloc());
         else
             failure = std::current_exception();
