@@ -102,7 +102,7 @@ struct io_state final : droppable_operation {
     /// unwound through its completion and dropped the handler.
     std::exception_ptr error;
     bool dropped = false;        // Asio destroyed the handler uncalled, no exception known (dropped_handlers.hpp)
-    handler_memory emit_memory;      // the cancellation's post cannot fail
+    handler_memory emit_memory;  // the cancellation's post cannot fail
 
     /// [locked] Arms the current task's wait unless a cancellation is
     /// pending (then false).

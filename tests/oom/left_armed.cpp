@@ -16,8 +16,8 @@ corio::task<void> check_not_left_armed(after_failure& seen) {
         seen.cancel_seen = true;
     }
     const auto start = corio::clock::now();
-    co_await corio::sleep(20ms);
-    seen.sleep_of_20ms = corio::clock::now() - start;
+    co_await corio::sleep(armed_check_sleep);
+    seen.slept = corio::clock::now() - start;
 }
 
 }  // namespace corio_oom

@@ -70,7 +70,7 @@ TEST_CASE("a sleep whose timer cannot be allocated leaves no wait armed", "[slee
     CHECK(o.bad_alloc != cancel_first);
     CHECK(o.cancelled == cancel_first);
     CHECK(o.after.cancel_seen);
-    CHECK(o.after.sleep_of_20ms >= 20ms);
+    CHECK(o.after.slept_through());
 }
 
 TEST_CASE("a wait whose timeout's timer cannot be allocated leaves no wait armed", "[wait][oom]") {
@@ -93,5 +93,5 @@ TEST_CASE("a wait whose timeout's timer cannot be allocated leaves no wait armed
     CHECK(o.bad_alloc != cancel_first);
     CHECK(o.cancelled == cancel_first);
     CHECK(o.after.cancel_seen);
-    CHECK(o.after.sleep_of_20ms >= 20ms);
+    CHECK(o.after.slept_through());
 }
