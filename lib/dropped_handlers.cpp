@@ -20,8 +20,12 @@ dropped_handler_scope::~dropped_handler_scope() { tl_dropped_handler_ends_operat
 bool dropped_handler_ends_operation() noexcept { return tl_dropped_handler_ends_operation; }
 
 void end_dropped_operation(droppable_operation& op) noexcept {
+    // Any exception unwinding here counts, even one that was unwinding
+    // when the run began (a loop run from a destructor): the run's end
+    // ends whatever its catch did not take with operation_aborted, as an
+    // immediate end would have, only later in the same run.
     io_run_catch* run = tl_io_run;
-    if (run && std::uncaught_exceptions() > run->unwinding_at_start_) {
+    if (run && std::uncaught_exceptions() > 0) {
         op.next_dropped_ = run->dropped_;
         run->dropped_ = &op;
         return;
@@ -29,9 +33,7 @@ void end_dropped_operation(droppable_operation& op) noexcept {
     op.end_dropped(nullptr);
 }
 
-io_run_catch::io_run_catch() noexcept : outer_(tl_io_run), unwinding_at_start_(std::uncaught_exceptions()) {
-    tl_io_run = this;
-}
+io_run_catch::io_run_catch() noexcept : outer_(tl_io_run) { tl_io_run = this; }
 
 io_run_catch::~io_run_catch() {
     tl_io_run = outer_;

@@ -86,7 +86,6 @@ public:
 private:
     friend void end_dropped_operation(droppable_operation& op) noexcept;
     io_run_catch* outer_;
-    int unwinding_at_start_;  // std::uncaught_exceptions() when the run began
     droppable_operation* dropped_ = nullptr;
 };
 
