@@ -99,9 +99,10 @@ struct io_state final : droppable_operation {
     std::uint32_t generation = 0;
     asio::cancellation_signal signal;
     /// The operation ended in an exception: its initiation threw, or one
-    /// unwound through its completion and dropped the handler.
+    /// unwound through its completion and dropped the handler. Neither this
+    /// nor a result once it ended: Asio dropped the handler for another
+    /// reason (dropped_handlers.hpp).
     std::exception_ptr error;
-    bool dropped = false;        // Asio destroyed the handler uncalled, no exception known (dropped_handlers.hpp)
     handler_memory emit_memory;  // the cancellation's post cannot fail
 
     /// [locked] Arms the current task's wait unless a cancellation is
@@ -130,8 +131,7 @@ struct io_state final : droppable_operation {
     /// uncalled (dropped_handlers.hpp): the operation ends in an error.
     void end_dropped(std::exception_ptr why) noexcept override {
         std::lock_guard guard(lock);
-        if (why) error = std::move(why);
-        else dropped = true;
+        error = std::move(why);  // null: operation_aborted at the await
         finish_part_locked();
     }
 };
@@ -392,7 +392,7 @@ task<typename io_value<Args...>::type> run_io_operation(Initiation init, InitArg
         keep_cancel_pending();
     }
     if (state.error) std::rethrow_exception(state.error);
-    if (state.dropped)
+    if (!state.result)
         throw std::system_error(asio::error::operation_aborted,
                                 "Asio dropped the operation without completing it (its io_context shut down, or an exception "
                                 "left its completion outside a corio loop's run)");

@@ -22,7 +22,6 @@
 #include <cstdio>
 #include <cstddef>
 #include <cstdlib>
-#include <exception>
 #include <memory>
 #include <new>
 #include <optional>
@@ -165,26 +164,22 @@ inline void check(const std::vector<std::vector<sweep_run>>& sweeps) {
     }
 }
 
-/// Whether the running loop's exception handler was told of a failure
-/// from now on. Shared: the loop may report one after the scenario's frame
-/// is gone.
-struct reported_failures {
-    corio::event any;  ///< set at the first report
-};
-
-inline std::shared_ptr<reported_failures> watch_reported_failures() {
-    auto reported = std::make_shared<reported_failures>();
+/// Set by the running loop's exception handler from now on: the server's
+/// side reported a failure. Shared: the loop may report one after the
+/// scenario's frame is gone.
+inline std::shared_ptr<corio::event> watch_reported_failures() {
+    auto reported = std::make_shared<corio::event>();
     corio::get_running_loop().set_exception_handler(
-        [reported](corio::event_loop&, const corio::exception_context&) { reported->any.set(); });
+        [reported](corio::event_loop&, const corio::exception_context&) { reported->set(); });
     return reported;
 }
 
 /// Throws unless the server's side reports a failure within 5 s: a
 /// connection the client saw fail must have failed there. The client may
 /// see it first (a TLS peer sends its alert before its task ends).
-inline corio::task<void> expect_reported_failure(reported_failures& reported) {
+inline corio::task<void> expect_reported_failure(corio::event& reported) {
     try {
-        co_await corio::wait_for([](corio::event& e) -> corio::task<void> { co_await e.wait(); }(reported.any), 5s);
+        co_await corio::wait_for([](corio::event& e) -> corio::task<void> { co_await e.wait(); }(reported), 5s);
     } catch (const corio::timeout_error&) {
         throw std::logic_error("a connection ended with no failure reported");
     }
